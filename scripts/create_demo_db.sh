@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Create the demo database: a Dutch company (EUR, Dutch chart of accounts) with credit_control
+# and its demo data. Does nothing when the database already has credit_control installed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+PYTHON=${PYTHON:-python3}
+db=${1:-credit_control}
+addons=$("$PYTHON" -c "import odoo.addons, os; print(','.join([p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, 'base'))] + ['$here/addons']))")
+odoo() { (cd /tmp && "$PYTHON" -m odoo -d "$db" --addons-path="$addons" --log-level=warn "$@"); }
+
+"$here/scripts/start_postgres.sh"
+if psql -d "$db" -tAc "select 1 from ir_module_module where name='credit_control' and state='installed'" 2>/dev/null | grep -q 1; then
+    echo "== Database $db already has credit_control"
+    exit 0
+fi
+dropdb --if-exists "$db"
+echo "== Creating $db (base with demo data)"
+odoo -i base --stop-after-init
+echo "== Making the company Dutch (EUR), so that Odoo installs the Dutch chart of accounts"
+odoo shell --no-http <<'PY'
+company = env.ref("base.main_company")
+eur = env.ref("base.EUR")
+eur.active = True
+company.write({"country_id": env.ref("base.nl").id, "currency_id": eur.id})
+env["res.lang"]._activate_lang("nl_NL")
+env.cr.commit()
+PY
+echo "== Installing credit_control with its demo data (a few minutes)"
+odoo -i credit_control --stop-after-init
+echo "== Database $db ready"
