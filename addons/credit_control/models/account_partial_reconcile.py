@@ -1,0 +1,17 @@
+from odoo import api, models
+
+
+class AccountPartialReconcile(models.Model):
+    _inherit = "account.partial.reconcile"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partials = super().create(vals_list)
+        (partials.debit_move_id | partials.credit_move_id)._credit_refresh_partner_statistics()
+        return partials
+
+    def unlink(self):
+        lines = self.debit_move_id | self.credit_move_id
+        result = super().unlink()
+        lines.exists()._credit_refresh_partner_statistics()
+        return result

@@ -1,0 +1,161 @@
+import ast
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+
+_logger = logging.getLogger(__name__)
+
+# Only customers' commercial entities are segmented: contacts follow their company.
+ELIGIBLE_PARTNER_DOMAIN = [
+    ("customer_rank", ">", 0),
+    "|",
+    ("is_company", "=", True),
+    ("parent_id", "=", False),
+]
+
+
+class CreditSegment(models.Model):
+    _name = "credit.segment"
+    _description = "Credit Segment"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(
+        default=10,
+        help="Segments are tried in this order; a customer gets the first segment whose rule it matches.",
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        help="Leave empty to use the segment in every company.",
+    )
+    partner_domain = fields.Char(
+        string="Assignment Rule",
+        default="[]",
+        required=True,
+        tracking=True,
+        help="Customers that match this rule are assigned to the segment by the nightly run. "
+        "The rule can use the behaviour statistics (overdue amount, average days late, late ratio).",
+    )
+    note = fields.Html(
+        string="Approach",
+        translate=True,
+        help="What this segment means for the customer, e.g. 'skip reminders, propose a payment plan'.",
+    )
+    color = fields.Integer()
+    partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+
+    @api.depends_context("company")
+    def _compute_partner_count(self):
+        counts = dict(
+            self.env["res.partner"]._read_group(
+                [("credit_segment_id", "in", self.ids)],
+                ["credit_segment_id"],
+                ["__count"],
+            )
+        )
+        for segment in self:
+            segment.partner_count = counts.get(segment, 0)
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain(self):
+        Partner = self.env["res.partner"]
+        for segment in self:
+            try:
+                domain = ast.literal_eval(segment.partner_domain or "[]")
+                Partner.search_count(expression.AND([domain, [("id", "=", 0)]]))
+            except Exception as error:
+                raise ValidationError(
+                    self.env._(
+                        "The assignment rule of segment %(segment)s is not a valid domain on customers: %(error)s",
+                        segment=segment.name,
+                        error=error,
+                    )
+                ) from error
+
+    def _get_partner_domain(self):
+        self.ensure_one()
+        return ast.literal_eval(self.partner_domain or "[]")
+
+    def action_view_partners(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.res_partner_credit_action")
+        action["domain"] = [("credit_segment_id", "=", self.id)]
+        action["context"] = {"search_default_filter_customer": 0}
+        return action
+
+    # ------------------------------------------------------------------
+    # Nightly assignment
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _assign_segments(self, company):
+        """Assign segments for every eligible customer of ``company``.
+
+        One search per segment (never per partner). ``auto`` partners move and the move is
+        logged, ``manual`` partners stay, ``proposed`` partners get a proposal to confirm.
+        Returns the number of partners whose segment or proposal changed.
+        """
+        Partner = self.env["res.partner"].with_company(company).with_context(active_test=True)
+        segments = self.with_company(company).search([("company_id", "in", [company.id, False])], order="sequence, id")
+        eligible_domain = expression.AND([ELIGIBLE_PARTNER_DOMAIN, [("company_id", "in", [company.id, False])]])
+        eligible = Partner.search(eligible_domain)
+        target = {}
+        for segment in segments:
+            matched = Partner.search(expression.AND([eligible_domain, segment._get_partner_domain()]))
+            for partner_id in matched.ids:
+                target.setdefault(partner_id, segment.id)
+
+        moves, proposals, clear_proposals = {}, {}, Partner.browse()
+        for partner in eligible:
+            new_id = target.get(partner.id, False)
+            mode = partner.credit_segment_mode or "auto"
+            if mode == "auto" and partner.credit_segment_id.id != new_id:
+                moves.setdefault(new_id, []).append(partner.id)
+            elif mode == "proposed":
+                if new_id and new_id not in (
+                    partner.credit_segment_id.id,
+                    partner.credit_rejected_segment_id.id,
+                ):
+                    if partner.credit_proposed_segment_id.id != new_id:
+                        proposals.setdefault(new_id, []).append(partner.id)
+                elif partner.credit_proposed_segment_id:
+                    clear_proposals |= partner
+
+        Segment = self.browse
+        bodies = {}
+        for new_id, partner_ids in moves.items():
+            partners = Partner.browse(partner_ids)
+            new_segment = Segment(new_id)
+            for partner in partners:
+                bodies[partner.id] = partner._credit_segment_message(
+                    partner.credit_segment_id,
+                    new_segment,
+                    self.env._("automatic assignment: the customer matches the rule of this segment")
+                    if new_segment
+                    else self.env._("automatic assignment: the customer matches no segment rule any more"),
+                )
+            partners.with_context(credit_segment_system=True).write({"credit_segment_id": new_id})
+        for new_id, partner_ids in proposals.items():
+            partners = Partner.browse(partner_ids)
+            for partner in partners:
+                bodies[partner.id] = Markup("%s") % self.env._(
+                    "Segment %(segment)s proposed for %(company)s (the customer matches its rule); "
+                    "waiting for a credit manager.",
+                    segment=Segment(new_id).name,
+                    company=company.name,
+                )
+            partners.with_context(credit_segment_system=True).write({"credit_proposed_segment_id": new_id})
+        if clear_proposals:
+            clear_proposals.with_context(credit_segment_system=True).write({"credit_proposed_segment_id": False})
+        if bodies:
+            Partner.browse(list(bodies))._message_log_batch(bodies=bodies)
+        changed = sum(len(ids) for ids in moves.values()) + sum(len(ids) for ids in proposals.values())
+        _logger.info("credit_control: %s segment changes or proposals in %s", changed, company.name)
+        return changed

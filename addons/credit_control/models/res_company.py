@@ -1,0 +1,17 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    credit_overdue_block_days = fields.Integer(
+        string="Block Orders Overdue After (days)",
+        default=30,
+        help="A sale order cannot be confirmed when the customer has amounts overdue "
+        "by more than this number of days (above the tolerance).",
+    )
+    credit_overdue_block_tolerance = fields.Monetary(
+        string="Overdue Tolerance",
+        currency_field="currency_id",
+        help="Overdue amounts up to this total do not block sale orders.",
+    )

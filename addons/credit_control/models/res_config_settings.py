@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    credit_overdue_block_days = fields.Integer(related="company_id.credit_overdue_block_days", readonly=False)
+    credit_overdue_block_tolerance = fields.Monetary(
+        related="company_id.credit_overdue_block_tolerance",
+        currency_field="currency_id",
+        readonly=False,
+    )

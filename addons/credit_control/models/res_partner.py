@@ -1,0 +1,580 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models, modules
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, config
+
+# Fields a salesperson may read but only credit staff may write.
+CREDIT_USER_FIELDS = {
+    "credit_collector_id",
+    "credit_channel",
+    "credit_hold",
+    "credit_hold_reason",
+    "credit_rating",
+    "credit_rating_date",
+    "credit_rating_source",
+}
+CREDIT_MANAGER_FIELDS = {
+    "credit_limit",
+    "use_partner_credit_limit",
+    "credit_segment_id",
+    "credit_segment_mode",
+    "credit_proposed_segment_id",
+    "credit_rejected_segment_id",
+}
+# Written only by the statistics run (SQL) - never by a user.
+CREDIT_STAT_FIELDS = {
+    "credit_open_amount",
+    "credit_overdue_amount",
+    "credit_avg_days_late",
+    "credit_late_ratio",
+}
+# Behaviour is measured on the items that fell due in this many days before today.
+BEHAVIOUR_WINDOW_DAYS = 365
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # ------------------------------------------------------------------
+    # Segment and collector (per company)
+    # ------------------------------------------------------------------
+    credit_segment_id = fields.Many2one(
+        "credit.segment",
+        company_dependent=True,
+        domain="[('company_id', 'in', [current_company_id, False])]",
+    )
+    credit_segment_mode = fields.Selection(
+        [("auto", "Automatic"), ("manual", "Manual (locked)"), ("proposed", "Proposed, then confirmed")],
+        string="Segment Assignment",
+        company_dependent=True,
+        help="Automatic: the nightly run moves the customer between segments. "
+        "Manual: the segment stays as set. Proposed: the nightly run proposes a segment "
+        "that a credit manager confirms or rejects.",
+    )
+    credit_proposed_segment_id = fields.Many2one("credit.segment", string="Proposed Segment", company_dependent=True)
+    credit_rejected_segment_id = fields.Many2one(
+        "credit.segment",
+        string="Rejected Segment",
+        company_dependent=True,
+        help="The last proposal a credit manager rejected; it is not proposed again.",
+    )
+    credit_collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        company_dependent=True,
+        domain=lambda self: [("groups_id", "in", self.env.ref("credit_control.group_credit_control_user").id)],
+    )
+    credit_channel = fields.Selection(
+        [
+            ("email", "Email"),
+            ("letter", "Letter"),
+            ("sms", "SMS"),
+            ("whatsapp", "WhatsApp"),
+            ("phone", "Phone"),
+        ],
+        string="Preferred Channel",
+        default="email",
+        help="How the customer prefers to be contacted about payments.",
+    )
+
+    # ------------------------------------------------------------------
+    # Credit hold (per company)
+    # ------------------------------------------------------------------
+    credit_hold = fields.Boolean(
+        string="On Credit Hold",
+        company_dependent=True,
+        help="No sale order of this customer can be confirmed without a credit manager's override.",
+    )
+    credit_hold_reason = fields.Char(string="Hold Reason", company_dependent=True)
+
+    # ------------------------------------------------------------------
+    # Behaviour statistics (per company, stored by the nightly run)
+    # ------------------------------------------------------------------
+    credit_open_amount = fields.Float(
+        string="Open Amount",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        help="Open receivable balance in company currency, at the last statistics run.",
+    )
+    credit_overdue_amount = fields.Float(
+        string="Overdue Amount",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        help="Receivable balance past its due date in company currency, at the last statistics run.",
+    )
+    credit_avg_days_late = fields.Float(
+        string="Average Days Late",
+        company_dependent=True,
+        readonly=True,
+        digits=(16, 1),
+        help="Average number of days after the due date that the items due in the last 12 months were "
+        "paid (or, when still open, have been overdue until today). Paid on time counts as 0.",
+    )
+    credit_late_ratio = fields.Float(
+        string="Late Ratio",
+        company_dependent=True,
+        readonly=True,
+        digits=(16, 4),
+        help="Share of the items due in the last 12 months that were paid late or are still overdue.",
+    )
+
+    # ------------------------------------------------------------------
+    # External rating
+    # ------------------------------------------------------------------
+    credit_rating = fields.Char(help="Grade or score from an external credit bureau, e.g. 'A', 'BB+' or '72'.")
+    credit_rating_date = fields.Date(string="Rating Date")
+    credit_rating_source = fields.Char(string="Rating Source", help="The bureau, e.g. Graydon, Creditsafe, D&B.")
+
+    # ------------------------------------------------------------------
+    # Live figures (not stored: they move with every order and payment)
+    # ------------------------------------------------------------------
+    credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_currency_id")
+    credit_exposure = fields.Monetary(
+        string="Exposure",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        help="Open receivables + draft invoices + confirmed orders not yet invoiced, in company currency.",
+    )
+    credit_available = fields.Monetary(
+        string="Available Credit",
+        compute="_compute_credit_exposure",
+        currency_field="credit_currency_id",
+        help="Credit limit minus exposure; empty when the customer has no credit limit.",
+    )
+    credit_over_limit = fields.Boolean(
+        string="Over Credit Limit",
+        compute="_compute_credit_exposure",
+        search="_search_credit_over_limit",
+    )
+    credit_status = fields.Selection(
+        [("ok", "OK"), ("overdue", "Overdue"), ("over_limit", "Over Limit"), ("hold", "On Hold")],
+        compute="_compute_credit_exposure",
+        help="The most serious of: on credit hold, over the credit limit, amounts overdue.",
+    )
+
+    credit_can_edit = fields.Boolean(compute="_compute_credit_can_edit")
+    credit_can_manage = fields.Boolean(compute="_compute_credit_can_edit")
+
+    @api.depends_context("uid")
+    def _compute_credit_can_edit(self):
+        self.credit_can_edit = self.env.user.has_group("credit_control.group_credit_control_user")
+        self.credit_can_manage = self.env.user.has_group("credit_control.group_credit_control_manager")
+
+    @api.depends_context("company")
+    def _compute_credit_currency_id(self):
+        self.credit_currency_id = self.env.company.currency_id
+
+    @api.depends_context("company")
+    @api.depends("credit_hold", "credit_overdue_amount")
+    def _compute_credit_exposure(self):
+        company = self.env.company
+        commercial = self.commercial_partner_id
+        exposure = commercial._credit_exposure_by_partner(company) if commercial.ids else {}
+        limits = {p.id: p.credit_limit for p in commercial.sudo()}
+        for partner in self:
+            cp = partner.commercial_partner_id
+            partner.credit_exposure = exposure.get(cp.id, 0.0)
+            limit = limits.get(cp.id, 0.0)
+            partner.credit_available = limit - partner.credit_exposure if limit > 0 else 0.0
+            partner.credit_over_limit = (
+                limit > 0 and company.currency_id.compare_amounts(partner.credit_exposure, limit) > 0
+            )
+            if cp.credit_hold:
+                partner.credit_status = "hold"
+            elif partner.credit_over_limit:
+                partner.credit_status = "over_limit"
+            elif cp.credit_overdue_amount > 0:
+                partner.credit_status = "overdue"
+            else:
+                partner.credit_status = "ok"
+
+    def _search_credit_over_limit(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Unsupported search on 'Over Credit Limit'."))
+        company = self.env.company
+        with_limit = self.sudo().search([("credit_limit", ">", 0), ("is_company", "=", True)]) | self.sudo().search(
+            [("credit_limit", ">", 0), ("parent_id", "=", False)]
+        )
+        exposure = with_limit._credit_exposure_by_partner(company)
+        over = [
+            p.id for p in with_limit if company.currency_id.compare_amounts(exposure.get(p.id, 0.0), p.credit_limit) > 0
+        ]
+        positive = (operator == "=") == value
+        return [("commercial_partner_id", "in" if positive else "not in", over)]
+
+    # ------------------------------------------------------------------
+    # Set-based amounts (SQL; one query per figure for any number of partners)
+    # ------------------------------------------------------------------
+
+    def _credit_exposure_by_partner(self, company):
+        """Exposure per commercial partner of ``self`` in ``company``'s currency.
+
+        Open posted receivables + draft customer invoices/credit notes (lines not coming from a
+        sale order, those are counted on the order) + confirmed orders' amount not yet invoiced.
+        """
+        if not self.ids:
+            return {}
+        self.env["account.move.line"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env["sale.order.line"].flush_model()
+        self.env["sale.order"].flush_model()
+        params = {"company": company.id, "partners": list(self.ids)}
+        result = defaultdict(float)
+        queries = [
+            # open receivables (residual, company currency; credit notes and payments net out)
+            SQL(
+                """
+                SELECT p.commercial_partner_id, SUM(aml.amount_residual)
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND NOT aml.reconciled
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                **params,
+            ),
+            # draft invoices and credit notes, converted with the move's own rate
+            SQL(
+                """
+                SELECT m.commercial_partner_id,
+                       SUM(l.price_total * CASE WHEN m.amount_total = 0 THEN 0
+                                                ELSE m.amount_total_signed / m.amount_total END)
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                 WHERE m.company_id = %(company)s
+                   AND m.state = 'draft'
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND l.display_type = 'product'
+                   AND m.commercial_partner_id = ANY(%(partners)s)
+                   AND NOT EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r WHERE r.invoice_line_id = l.id)
+              GROUP BY m.commercial_partner_id
+                """,
+                **params,
+            ),
+            # confirmed orders, not yet invoiced (taxes included), in company currency
+            SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       SUM(sol.untaxed_amount_to_invoice
+                           * CASE WHEN sol.price_subtotal = 0 THEN 1 ELSE sol.price_total / sol.price_subtotal END
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                  FROM sale_order_line sol
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.company_id = %(company)s
+                   AND so.state = 'sale'
+                   AND sol.untaxed_amount_to_invoice <> 0
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                **params,
+            ),
+        ]
+        for query in queries:
+            for partner_id, amount in self.env.execute_query(query):
+                result[partner_id] += amount or 0.0
+        return {pid: company.currency_id.round(amount) for pid, amount in result.items()}
+
+    def _credit_overdue_by_partner(self, company, days=0, today=None):
+        """Receivable balance due more than ``days`` days before ``today``, per commercial partner."""
+        if not self.ids:
+            return {}
+        today = today or fields.Date.context_today(self)
+        self.env["account.move.line"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id, SUM(aml.amount_residual)
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND NOT aml.reconciled
+                   AND aml.date_maturity < %(limit_date)s::date - %(days)s
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                company=company.id,
+                limit_date=today,
+                days=days,
+                partners=list(self.ids),
+            )
+        )
+        return {pid: max(company.currency_id.round(amount or 0.0), 0.0) for pid, amount in rows}
+
+    @api.model
+    def _credit_compute_statistics(self, company, partner_ids=None, today=None):
+        """Recompute the stored behaviour statistics of ``company`` in one SQL statement.
+
+        ``partner_ids``: restrict to these commercial partners (e.g. after a payment); all
+        partners with receivables otherwise. The number of queries does not depend on the number
+        of partners. Returns the number of partners whose figures changed.
+        """
+        today = today or fields.Date.context_today(self)
+        for model in ("account.move.line", "account.partial.reconcile", "res.partner"):
+            self.env[model].flush_model()
+        key = str(company.id)
+        partner_filter = SQL("")
+        target_filter = SQL("")
+        if partner_ids is not None:
+            partner_filter = SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            target_filter = SQL("AND rp.id = ANY(%s)", list(partner_ids))
+        query = SQL(
+            """
+            WITH items AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       aml.amount_residual,
+                       aml.balance,
+                       aml.reconciled,
+                       aml.date_maturity,
+                       CASE
+                         WHEN aml.balance <= 0 OR aml.date_maturity >= %(today)s
+                              OR aml.date_maturity < %(today)s::date - %(window)s THEN NULL
+                         WHEN aml.reconciled THEN GREATEST(
+                              (SELECT MAX(apr.max_date) FROM account_partial_reconcile apr
+                                WHERE apr.debit_move_id = aml.id) - aml.date_maturity, 0)
+                         ELSE %(today)s::date - aml.date_maturity
+                       END AS days_late
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND (NOT aml.reconciled OR aml.date_maturity >= %(today)s::date - %(window)s)
+                   %(partner_filter)s
+            ),
+            stats AS (
+                SELECT partner_id,
+                       ROUND(COALESCE(SUM(amount_residual) FILTER (WHERE NOT reconciled), 0)::numeric, 2)
+                           AS open_amount,
+                       ROUND(GREATEST(COALESCE(SUM(amount_residual)
+                             FILTER (WHERE NOT reconciled AND date_maturity < %(today)s), 0), 0)::numeric, 2)
+                           AS overdue,
+                       ROUND(COALESCE(AVG(days_late), 0)::numeric, 1) AS avg_days_late,
+                       ROUND(COALESCE(COUNT(*) FILTER (WHERE days_late > 0)::numeric
+                             / NULLIF(COUNT(days_late), 0), 0), 4) AS late_ratio
+                  FROM items
+              GROUP BY partner_id
+            ),
+            target AS (
+                SELECT rp.id,
+                       COALESCE(s.open_amount, 0) AS open_amount,
+                       COALESCE(s.overdue, 0) AS overdue,
+                       COALESCE(s.avg_days_late, 0) AS avg_days_late,
+                       COALESCE(s.late_ratio, 0) AS late_ratio
+                  FROM res_partner rp
+             LEFT JOIN stats s ON s.partner_id = rp.id
+                 WHERE (s.partner_id IS NOT NULL OR rp.credit_open_amount ? %(key)s
+                        OR rp.credit_overdue_amount ? %(key)s OR rp.credit_avg_days_late ? %(key)s)
+                   %(target_filter)s
+            )
+            UPDATE res_partner p
+               SET credit_open_amount = COALESCE(p.credit_open_amount, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.open_amount),
+                   credit_overdue_amount = COALESCE(p.credit_overdue_amount, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.overdue),
+                   credit_avg_days_late = COALESCE(p.credit_avg_days_late, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.avg_days_late),
+                   credit_late_ratio = COALESCE(p.credit_late_ratio, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.late_ratio)
+              FROM target t
+             WHERE p.id = t.id
+               AND ((p.credit_open_amount ->> %(key)s)::numeric IS DISTINCT FROM t.open_amount
+                 OR (p.credit_overdue_amount ->> %(key)s)::numeric IS DISTINCT FROM t.overdue
+                 OR (p.credit_avg_days_late ->> %(key)s)::numeric IS DISTINCT FROM t.avg_days_late
+                 OR (p.credit_late_ratio ->> %(key)s)::numeric IS DISTINCT FROM t.late_ratio)
+            """,
+            today=today,
+            window=BEHAVIOUR_WINDOW_DAYS,
+            company=company.id,
+            key=key,
+            partner_filter=partner_filter,
+            target_filter=target_filter,
+        )
+        self.env.cr.execute(query)
+        changed = self.env.cr.rowcount
+        self.invalidate_model(list(CREDIT_STAT_FIELDS))
+        return changed
+
+    # ------------------------------------------------------------------
+    # Access: salespeople read the credit status, only credit staff change it
+    # ------------------------------------------------------------------
+
+    def _credit_check_write_access(self, vals):
+        if self.env.su:
+            return
+        keys = set(vals)
+        if keys & CREDIT_STAT_FIELDS:
+            raise AccessError(self.env._("Credit statistics are computed by the system and cannot be changed by hand."))
+        if keys & CREDIT_MANAGER_FIELDS and not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(
+                self.env._(
+                    "Only a credit manager can change credit limits and segments. "
+                    "Ask a credit manager to make this change."
+                )
+            )
+        if keys & CREDIT_USER_FIELDS and not self.env.user.has_group("credit_control.group_credit_control_user"):
+            raise AccessError(
+                self.env._(
+                    "Only credit control staff can change a customer's credit hold, collector, channel "
+                    "or rating. Ask a collector or credit manager."
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Defaults (channel, assignment mode) are filled in for everyone; only real values are checked.
+        harmless = {"credit_channel", "credit_segment_mode"}
+        for vals in vals_list:
+            self._credit_check_write_access({k: v for k, v in vals.items() if v and k not in harmless})
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._credit_check_write_access(vals)
+        tracked = self._credit_track_before(vals)
+        if (
+            "credit_segment_id" in vals
+            and "credit_segment_mode" not in vals
+            and not self.env.context.get("credit_segment_system")
+        ):
+            # A segment chosen by hand is locked, otherwise the nightly run would move it back.
+            vals = dict(vals, credit_segment_mode="manual")
+        result = super().write(vals)
+        self._credit_track_after(tracked)
+        return result
+
+    def _credit_track_before(self, vals):
+        if not ({"credit_segment_id", "credit_hold", "credit_hold_reason"} & set(vals)):
+            return {}
+        return {
+            partner: (partner.credit_segment_id, partner.credit_hold, partner.credit_hold_reason) for partner in self
+        }
+
+    def _credit_track_after(self, tracked):
+        """Log segment and hold changes on the chatter, with who and why."""
+        system = self.env.context.get("credit_segment_system")
+        company = self.env.company
+        for partner, (old_segment, old_hold, old_reason) in tracked.items():
+            if partner.credit_segment_id != old_segment and not system:
+                partner.message_post(
+                    body=partner._credit_segment_message(
+                        old_segment,
+                        partner.credit_segment_id,
+                        self.env._("set by hand by %(user)s", user=self.env.user.name),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+            if partner.credit_hold != old_hold or (partner.credit_hold and partner.credit_hold_reason != old_reason):
+                if partner.credit_hold:
+                    body = self.env._(
+                        "Credit hold set for %(company)s by %(user)s. Reason: %(reason)s",
+                        company=company.name,
+                        user=self.env.user.name,
+                        reason=partner.credit_hold_reason or self.env._("none given"),
+                    )
+                else:
+                    body = self.env._(
+                        "Credit hold released for %(company)s by %(user)s.",
+                        company=company.name,
+                        user=self.env.user.name,
+                    )
+                partner.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _credit_segment_message(self, old_segment, new_segment, reason):
+        self.ensure_one()
+        none = self.env._("no segment")
+        return Markup("%s") % self.env._(
+            "Credit segment for %(company)s changed from %(old)s to %(new)s: %(reason)s.",
+            company=self.env.company.name,
+            old=old_segment.name or none,
+            new=new_segment.name or none,
+            reason=reason,
+        )
+
+    # ------------------------------------------------------------------
+    # Segment proposals
+    # ------------------------------------------------------------------
+
+    def _credit_check_manager(self):
+        if not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a credit manager can confirm or reject segment proposals."))
+
+    def action_credit_confirm_segment(self):
+        self._credit_check_manager()
+        for partner in self.filtered("credit_proposed_segment_id"):
+            old, new = partner.credit_segment_id, partner.credit_proposed_segment_id
+            partner.with_context(credit_segment_system=True).write(
+                {"credit_segment_id": new.id, "credit_proposed_segment_id": False, "credit_rejected_segment_id": False}
+            )
+            partner.message_post(
+                body=partner._credit_segment_message(
+                    old, new, self.env._("proposal confirmed by %(user)s", user=self.env.user.name)
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_credit_reject_segment(self):
+        self._credit_check_manager()
+        for partner in self.filtered("credit_proposed_segment_id"):
+            proposed = partner.credit_proposed_segment_id
+            partner.with_context(credit_segment_system=True).write(
+                {"credit_proposed_segment_id": False, "credit_rejected_segment_id": proposed.id}
+            )
+            partner.message_post(
+                body=self.env._(
+                    "Proposed credit segment %(segment)s for %(company)s rejected by %(user)s; "
+                    "the customer stays in %(current)s.",
+                    segment=proposed.name,
+                    company=self.env.company.name,
+                    user=self.env.user.name,
+                    current=partner.credit_segment_id.name or self.env._("no segment"),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_credit_refresh_statistics(self):
+        """Recompute this customer's statistics now instead of waiting for the nightly run."""
+        self._credit_compute_statistics(self.env.company, partner_ids=self.commercial_partner_id.ids)
+        return True
+
+    # ------------------------------------------------------------------
+    # Daily run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_credit_followup(self):
+        """The daily credit control run: statistics, then segments, company by company.
+
+        Each company is committed on its own so a crash never loses a finished company, and a
+        rerun recomputes the same figures (the run is idempotent: same data, same result).
+        """
+        companies = self.env["res.company"].search([])
+        cron = self.env["ir.cron"]
+        # Commit only when run as a scheduled action (not inside an install, a test or an RPC call).
+        auto_commit = (
+            bool(self.env.context.get("ir_cron_progress_id"))
+            and not config["test_enable"]
+            and not modules.module.current_test
+        )
+        for done, company in enumerate(companies):
+            self.with_company(company)._credit_compute_statistics(company)
+            self.env["credit.segment"].with_company(company)._assign_segments(company)
+            cron._notify_progress(done=done + 1, remaining=len(companies) - done - 1)
+            if auto_commit:
+                # Safe: each company's statistics and segments are complete and consistent here.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return True
