@@ -1,0 +1,8 @@
+from . import (
+    test_partner_statistics,
+    test_portal_signature,
+    test_sale_credit_block,
+    test_security,
+    test_segment_assignment,
+    test_tour_credit_block,
+)
