@@ -29,6 +29,4 @@
             "credit_control/static/tests/tours/*.js",
         ],
     },
-    "installable": True,
-    "application": False,
 }

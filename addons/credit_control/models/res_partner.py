@@ -173,11 +173,11 @@ class ResPartner(models.Model):
     @api.depends("credit_hold", "credit_overdue_amount")
     def _compute_credit_exposure(self):
         company = self.env.company
-        commercial = self.commercial_partner_id
-        exposure = commercial._credit_exposure_by_partner(company) if commercial.ids else {}
+        commercial = self.commercial_partner_id._origin  # unsaved partners have no figures yet
+        exposure = commercial._credit_exposure_by_partner(company)
         limits = {p.id: p.credit_limit for p in commercial.sudo()}
         for partner in self:
-            cp = partner.commercial_partner_id
+            cp = partner.commercial_partner_id._origin
             partner.credit_exposure = exposure.get(cp.id, 0.0)
             limit = limits.get(cp.id, 0.0)
             partner.credit_available = limit - partner.credit_exposure if limit > 0 else 0.0
@@ -285,7 +285,11 @@ class ResPartner(models.Model):
         return {pid: company.currency_id.round(amount) for pid, amount in result.items()}
 
     def _credit_overdue_by_partner(self, company, days=0, today=None):
-        """Receivable balance due more than ``days`` days before ``today``, per commercial partner."""
+        """Receivable balance due more than ``days`` days before ``today``, per commercial partner.
+
+        Credits already due net out; the result is never more than the whole open balance (an
+        unallocated payment or a credit note covers overdue invoices) nor less than zero.
+        """
         if not self.ids:
             return {}
         today = today or fields.Date.context_today(self)
@@ -293,7 +297,10 @@ class ResPartner(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT p.commercial_partner_id, SUM(aml.amount_residual)
+                SELECT p.commercial_partner_id,
+                       LEAST(COALESCE(SUM(aml.amount_residual)
+                                      FILTER (WHERE aml.date_maturity < %(limit_date)s::date - %(days)s), 0),
+                             SUM(aml.amount_residual))
                   FROM account_move_line aml
                   JOIN account_account acc ON acc.id = aml.account_id
                   JOIN res_partner p ON p.id = aml.partner_id
@@ -301,7 +308,6 @@ class ResPartner(models.Model):
                    AND aml.parent_state = 'posted'
                    AND acc.account_type = 'asset_receivable'
                    AND NOT aml.reconciled
-                   AND aml.date_maturity < %(limit_date)s::date - %(days)s
                    AND p.commercial_partner_id = ANY(%(partners)s)
               GROUP BY p.commercial_partner_id
                 """,
@@ -359,8 +365,11 @@ class ResPartner(models.Model):
                 SELECT partner_id,
                        ROUND(COALESCE(SUM(amount_residual) FILTER (WHERE NOT reconciled), 0)::numeric, 2)
                            AS open_amount,
-                       ROUND(GREATEST(COALESCE(SUM(amount_residual)
-                             FILTER (WHERE NOT reconciled AND date_maturity < %(today)s), 0), 0)::numeric, 2)
+                       -- overdue items, net of credits already due; never more than the customer owes
+                       ROUND(GREATEST(LEAST(
+                             COALESCE(SUM(amount_residual)
+                                      FILTER (WHERE NOT reconciled AND date_maturity < %(today)s), 0),
+                             COALESCE(SUM(amount_residual) FILTER (WHERE NOT reconciled), 0)), 0)::numeric, 2)
                            AS overdue,
                        ROUND(COALESCE(AVG(days_late), 0)::numeric, 1) AS avg_days_late,
                        ROUND(COALESCE(COUNT(*) FILTER (WHERE days_late > 0)::numeric

@@ -26,7 +26,8 @@ class SaleOrder(models.Model):
         for order in self:
             order.credit_block_reason = False
             order.credit_override_id = False
-            if order.state not in ("draft", "sent") or not order.partner_id or not order.id:
+            # also while the quotation is being edited, so the salesperson sees it before saving
+            if order.state not in ("draft", "sent") or not order.partner_id._origin:
                 continue
             override = order._credit_valid_override()
             if override:
@@ -51,7 +52,7 @@ class SaleOrder(models.Model):
         may not read receivables or limits, yet must see why they are blocked)."""
         self.ensure_one()
         company = self.company_id
-        partner = self.partner_id.commercial_partner_id.with_company(company).sudo()
+        partner = self.partner_id.commercial_partner_id._origin.with_company(company).sudo()
         exposure = partner._credit_exposure_by_partner(company).get(partner.id, 0.0) + pending
         overdue = partner._credit_overdue_by_partner(company, days=company.credit_overdue_block_days).get(
             partner.id, 0.0

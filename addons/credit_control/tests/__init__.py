@@ -5,4 +5,5 @@ from . import (
     test_security,
     test_segment_assignment,
     test_tour_credit_block,
+    test_translations,
 )

@@ -26,6 +26,13 @@ class TestPartnerStatistics(CreditControlCommon):
         self.assertAlmostEqual(self.customer.credit_open_amount, 1000.0, places=2)
         self.assertAlmostEqual(self.customer.credit_overdue_amount, 500.0, places=2)
 
+    def test_a_credit_not_yet_due_still_covers_overdue_invoices(self):
+        self._invoice(self.customer, 300.0, due_in=-10)
+        self._invoice(self.customer, 500.0, due_in=10, move_type="out_refund")
+        self.assertAlmostEqual(self.customer.credit_open_amount, -200.0, places=2)
+        self.assertAlmostEqual(self.customer.credit_overdue_amount, 0.0, places=2)
+        self.assertEqual(self.customer._credit_overdue_by_partner(self.company)[self.customer.id], 0.0)
+
     def test_foreign_currency_invoice_counts_in_company_currency(self):
         # rate 2.0: 300.00 in the other currency is 150.00 in company currency
         self._invoice(self.customer, 300.0, due_in=-10, currency=self.other_currency)

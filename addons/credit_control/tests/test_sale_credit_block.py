@@ -3,7 +3,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import TODAY, CreditControlCommon
@@ -36,6 +36,14 @@ class TestSaleCreditBlock(CreditControlCommon):
             self._confirm_as(self.salesman, order)
         self.assertEqual(order.state, "draft")
         self.assertIn("Credit hold set", self._messages(self.customer)[0].body)
+
+    def test_banner_shows_while_the_quotation_is_written(self):
+        self.customer.with_user(self.collector).write({"credit_hold": True, "credit_hold_reason": "Bounced"})
+        form = Form(self.env["sale.order"].with_user(self.salesman))
+        form.partner_id = self.customer
+        self.assertIn("is on credit hold: Bounced.", form.credit_block_reason)
+        form.partner_id = self.other_customer
+        self.assertFalse(form.credit_block_reason)
 
     def test_credit_limit_counts_open_draft_and_uninvoiced_orders(self):
         self.customer.with_user(self.manager).credit_limit = 1000.0

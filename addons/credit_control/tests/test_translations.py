@@ -1,0 +1,38 @@
+import os
+
+import polib
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+from odoo.tools.misc import file_path
+
+from .common import TODAY, CreditControlCommon
+
+
+def _po(name):
+    return polib.pofile(file_path(os.path.join("credit_control", "i18n", name)))
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestTranslations(CreditControlCommon):
+    def test_dutch_translation_is_complete(self):
+        template = {entry.msgid for entry in _po("credit_control.pot") if entry.msgid}
+        dutch = _po("nl.po")
+        translated = {entry.msgid for entry in dutch if entry.msgstr and not entry.obsolete}
+        self.assertFalse(template - translated, "msgids without a Dutch translation")
+
+    def test_salesman_reads_the_block_in_dutch(self):
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["nl_NL"], overwrite=True)
+        dutch = {entry.msgid: entry.msgstr for entry in _po("nl.po")}
+        self.salesman.lang = "nl_NL"
+        self.customer.write({"credit_hold": True, "credit_hold_reason": "Cheque geweigerd"})
+        order = self._order(self.customer, 100.0, user=self.salesman)
+        banner = order.with_user(self.salesman).with_context(lang="nl_NL").credit_block_reason
+        expected = dutch["%(customer)s is on credit hold: %(reason)s."] % {
+            "customer": self.customer.name,
+            "reason": "Cheque geweigerd",
+        }
+        self.assertIn(expected, banner)
+        self.assertIn(dutch["Ask a credit manager to override the credit block."], banner)
