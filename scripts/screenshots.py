@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Take the README screenshots from a running demo instance (make run) with headless Chromium.
+
+    python3 scripts/screenshots.py --url http://localhost:8069 --db credit_control
+
+Each shot is: log in as a user, open an Odoo URL, optionally run a bit of JavaScript (a click),
+wait, and save a PNG under docs/screenshots/. Uses the Chrome DevTools protocol through
+websocket-client, which the test tours need anyway.
+"""
+
+import argparse
+import base64
+import http.cookiejar
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "docs", "screenshots")
+
+
+def login(base, db, user, password):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    payload = json.dumps({"params": {"db": db, "login": user, "password": password}}).encode()
+    request = urllib.request.Request(
+        f"{base}/web/session/authenticate", data=payload, headers={"Content-Type": "application/json"}
+    )
+    result = json.load(opener.open(request, timeout=30))
+    if "error" in result:
+        raise SystemExit(f"login {user} failed: {result['error']}")
+    return next(c.value for c in jar if c.name == "session_id")
+
+
+class Browser:
+    def __init__(self, port=9333):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        self.profile = tempfile.mkdtemp()
+        self.proc = subprocess.Popen(
+            [
+                chromium,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--window-size=1440,900",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(50):
+            try:
+                targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=1))
+                page = next(t for t in targets if t["type"] == "page")
+                break
+            except Exception:
+                time.sleep(0.2)
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30)
+        self.msg_id = 0
+
+    def call(self, method, **params):
+        self.msg_id += 1
+        self.ws.send(json.dumps({"id": self.msg_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.msg_id:
+                return message.get("result", {})
+
+    def shot(self, base, session, url, name, script=None, wait=6.0, height=900):
+        self.call("Emulation.setDeviceMetricsOverride", width=1440, height=height, deviceScaleFactor=1, mobile=False)
+        self.call("Network.enable")
+        self.call("Network.clearBrowserCookies")
+        self.call("Network.setCookie", name="session_id", value=session, url=base)
+        self.call("Page.navigate", url=base + url)
+        time.sleep(wait)
+        if script:
+            self.call("Runtime.evaluate", expression=script)
+            time.sleep(wait / 2)
+        # a notification about the bus connection is noise on a picture
+        self.call(
+            "Runtime.evaluate", expression="document.querySelectorAll('.o_notification').forEach(n => n.remove())"
+        )
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path = os.path.join(OUT, f"{name}.png")
+        with open(path, "wb") as png:
+            png.write(base64.b64decode(data))
+        print("wrote", path)
+
+    def close(self):
+        self.ws.close()
+        self.proc.terminate()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://localhost:8069")
+    parser.add_argument("--db", default="credit_control")
+    args = parser.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    base = args.url.rstrip("/")
+    admin = login(base, args.db, "admin", "admin")
+    eva = login(base, args.db, "eva", "eva")
+    ids = json.loads(
+        subprocess.check_output(
+            [
+                "psql",
+                "-d",
+                args.db,
+                "-tAc",
+                "SELECT json_build_object("
+                "'partner', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
+                "AND name='partner_mulder_demo'),"
+                "'order', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
+                "AND name='sale_order_janssens_demo'))",
+            ],
+            text=True,
+        )
+    )
+    click_tab = (
+        "[...document.querySelectorAll('.o_notebook .nav-link')]"
+        ".find(a => a.textContent.trim() === 'Credit Control')?.click()"
+    )
+    browser = Browser()
+    try:
+        # the first visit builds the asset bundles: give it time, keep no picture
+        browser.call("Network.enable")
+        browser.call("Network.setCookie", name="session_id", value=admin, url=base)
+        browser.call("Page.navigate", url=base + "/odoo")
+        time.sleep(25)
+        browser.shot(base, admin, "/odoo/action-credit_control.res_partner_credit_action", "customer_list")
+        browser.shot(
+            base,
+            admin,
+            f"/odoo/action-credit_control.res_partner_credit_action/{ids['partner']}",
+            "partner_credit_tab",
+            script=click_tab + "; window.scrollTo(0, 0)",
+            height=1250,
+        )
+        browser.shot(base, eva, f"/odoo/action-sale.action_quotations/{ids['order']}", "sale_order_block")
+        browser.shot(
+            base,
+            admin,
+            f"/odoo/action-sale.action_quotations/{ids['order']}",
+            "override_wizard",
+            script="document.querySelector('button[name=action_credit_override]').click()",
+        )
+    finally:
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
