@@ -6,7 +6,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 db=${1:-credit_control}
 addons=$("$PYTHON" -c "import odoo.addons, os; print(','.join([p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, 'base'))] + ['$here/addons']))")
-odoo() { (cd /tmp && "$PYTHON" -m odoo -d "$db" --addons-path="$addons" --log-level=warn "$@"); }
+# odoo [subcommand] options...: the subcommand (shell) must come first
+odoo() {
+    local sub=()
+    if [ "${1:-}" = shell ]; then sub=(shell); shift; fi
+    (cd /tmp && "$PYTHON" -m odoo "${sub[@]}" -d "$db" --addons-path="$addons" --log-level=warn "$@")
+}
 
 "$here/scripts/start_postgres.sh"
 if psql -d "$db" -tAc "select 1 from ir_module_module where name='credit_control' and state='installed'" 2>/dev/null | grep -q 1; then
