@@ -1,8 +1,39 @@
-from odoo import models
+from odoo import fields, models
+from odoo.tools import SQL
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
+
+    credit_level_id = fields.Many2one(
+        "credit.policy.level",
+        string="Follow-up Level",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The last follow-up level executed (or skipped) for this open item.",
+    )
+    credit_excluded = fields.Boolean(
+        string="No Follow-up", copy=False, help="This item is left out of the follow-up, for the reason given."
+    )
+    credit_excluded_reason = fields.Char(string="Reason for No Follow-up", copy=False)
+    credit_action_ids = fields.Many2many(
+        "credit.action",
+        "credit_action_account_move_line_rel",
+        "line_id",
+        "action_id",
+        string="Follow-up Actions",
+        readonly=True,
+        copy=False,
+    )
+
+    def _credit_exclusion_sql(self, alias):
+        """SQL condition an open item (table alias ``alias``) must meet to be followed up.
+
+        The one place that says what pauses follow-up: extend it (AND another condition) for
+        disputes, promises, payment plans or a collection agency.
+        """
+        return SQL("NOT COALESCE(%s.credit_excluded, FALSE)", SQL.identifier(alias))
 
     def _credit_refresh_partner_statistics(self):
         """Bring the stored credit statistics of these lines' customers up to date.

@@ -48,6 +48,12 @@ class CreditSegment(models.Model):
         translate=True,
         help="What this segment means for the customer, e.g. 'skip reminders, propose a payment plan'.",
     )
+    policy_id = fields.Many2one(
+        "credit.policy",
+        string="Follow-up Policy",
+        domain="[('company_id', 'in', [company_id, False])]",
+        help="How customers of this segment are followed up; the company's default policy when empty.",
+    )
     color = fields.Integer()
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
 

@@ -10,6 +10,11 @@ class ResCompany(models.Model):
         help="A sale order cannot be confirmed when the customer has amounts overdue "
         "by more than this number of days (above the tolerance).",
     )
+    credit_default_policy_id = fields.Many2one(
+        "credit.policy",
+        string="Default Follow-up Policy",
+        help="Follows up customers whose segment has no policy (or who have no segment).",
+    )
     credit_overdue_block_tolerance = fields.Monetary(
         string="Overdue Tolerance",
         currency_field="currency_id",

@@ -157,8 +157,43 @@ class ResPartner(models.Model):
         help="The most serious of: on credit hold, over the credit limit, amounts overdue.",
     )
 
+    credit_action_count = fields.Integer(string="Follow-up Actions", compute="_compute_credit_action_count")
     credit_can_edit = fields.Boolean(compute="_compute_credit_can_edit")
     credit_can_manage = fields.Boolean(compute="_compute_credit_can_edit")
+
+    def _compute_credit_action_count(self):
+        counts = dict(
+            self.env["credit.action"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.credit_action_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_credit_view_actions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_action_history_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
+
+    def action_credit_view_open_items(self):
+        """The customer's open receivable items: follow-up level, and exclusion by hand."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Open Items"),
+            "res_model": "account.move.line",
+            "view_mode": "list",
+            "views": [(self.env.ref("credit_control.account_move_line_credit_view_list").id, "list")],
+            "domain": [
+                ("partner_id", "child_of", self.commercial_partner_id.id),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("company_id", "=", self.env.company.id),
+            ],
+            "context": {"create": False},
+        }
 
     @api.depends_context("uid")
     def _compute_credit_can_edit(self):
@@ -566,24 +601,22 @@ class ResPartner(models.Model):
 
     @api.model
     def _cron_credit_followup(self):
-        """The daily credit control run: statistics, then segments, company by company.
+        """The daily credit control run, company by company: statistics, segments, then follow-up.
 
-        Each company is committed on its own so a crash never loses a finished company, and a
-        rerun recomputes the same figures (the run is idempotent: same data, same result).
+        Statistics and segments are committed per company, the follow-up per batch of customers,
+        so a crash never loses finished work; a rerun the same day finds nothing new (idempotent).
         """
-        companies = self.env["res.company"].search([])
-        cron = self.env["ir.cron"]
         # Commit only when run as a scheduled action (not inside an install, a test or an RPC call).
         auto_commit = (
             bool(self.env.context.get("ir_cron_progress_id"))
             and not config["test_enable"]
             and not modules.module.current_test
         )
-        for done, company in enumerate(companies):
+        for company in self.env["res.company"].search([]):
             self.with_company(company)._credit_compute_statistics(company)
             self.env["credit.segment"].with_company(company)._assign_segments(company)
-            cron._notify_progress(done=done + 1, remaining=len(companies) - done - 1)
             if auto_commit:
-                # Safe: each company's statistics and segments are complete and consistent here.
+                # Safe: this company's statistics and segments are complete and consistent here.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.env["credit.action"].with_company(company)._run_followup(company, auto_commit=auto_commit)
         return True

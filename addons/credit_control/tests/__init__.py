@@ -1,9 +1,12 @@
 from . import (
+    test_fee_rules,
+    test_followup_run,
     test_partner_statistics,
     test_portal_signature,
     test_sale_credit_block,
     test_security,
     test_segment_assignment,
     test_tour_credit_block,
+    test_tour_worklist,
     test_translations,
 )

@@ -100,5 +100,7 @@ class TestCreditSecurity(CreditControlCommon):
         self.assertTrue(models)
         for model in models:
             self.assertTrue(model.access_ids, f"{model.model} has no access rights")
-            for group in ("credit_control.group_credit_control_manager",):
-                self.assertIn(self.env.ref(group), model.access_ids.group_id, model.model)
+            staff = self.env.ref("credit_control.group_credit_control_user") | self.env.ref(
+                "credit_control.group_credit_control_manager"
+            )
+            self.assertTrue(model.access_ids.group_id & staff, model.model)

@@ -1,0 +1,421 @@
+import logging
+from collections import defaultdict
+
+from markupsafe import Markup, escape
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, format_amount
+
+from .credit_policy_level import ACTION_TYPES
+
+_logger = logging.getLogger(__name__)
+
+# Partners locked and processed per transaction by the daily run.
+BATCH_SIZE = 500
+
+
+class CreditAction(models.Model):
+    """One follow-up step for one customer at one level on one day, covering a set of open items.
+
+    Proposed actions are the collector's worklist; everything else is history. Never deleted.
+    """
+
+    _name = "credit.action"
+    _description = "Credit Follow-up Action"
+    _inherit = ["mail.thread"]
+    _order = "priority desc, date, id"
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, index=True)
+    recipient_id = fields.Many2one(
+        "res.partner", readonly=True, help="The customer's invoicing contact, who receives the reminder."
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    level_id = fields.Many2one("credit.policy.level", string="Level", required=True, readonly=True, index=True)
+    policy_id = fields.Many2one(related="level_id.policy_id", store=True)
+    channel = fields.Selection(ACTION_TYPES, required=True, readonly=True)
+    date = fields.Date(
+        required=True, index=True, tracking=True, help="The day the action is due; postpone it by moving the date."
+    )
+    state = fields.Selection(
+        [
+            ("proposed", "Proposed"),
+            ("done", "Done"),
+            ("skipped", "Skipped"),
+            ("cancelled", "Cancelled"),
+            ("failed", "Failed"),
+        ],
+        default="proposed",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+    )
+    user_id = fields.Many2one("res.users", string="Collector", index=True, tracking=True)
+    line_ids = fields.Many2many(
+        "account.move.line",
+        "credit_action_account_move_line_rel",
+        "action_id",
+        "line_id",
+        string="Open Items",
+        readonly=True,
+    )
+    invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids", string="Invoices")
+    amount = fields.Monetary(readonly=True, help="Open amount of the items when the action was created.")
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+    priority = fields.Float(
+        readonly=True, help="Overdue amount weighted by the customer's late ratio: the worklist's order."
+    )
+    executed_by_id = fields.Many2one("res.users", string="Executed By", readonly=True)
+    executed_on = fields.Datetime(readonly=True)
+    skip_reason = fields.Text(readonly=True)
+    result = fields.Text(readonly=True, help="What the action produced, or why it failed.")
+    mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
+
+    @api.depends("partner_id.name", "level_id.name", "date")
+    def _compute_display_name(self):
+        for action in self:
+            action.display_name = f"{action.partner_id.name} – {action.level_id.name} ({action.date})"
+
+    @api.depends("line_ids")
+    def _compute_invoice_ids(self):
+        for action in self:
+            action.invoice_ids = action.line_ids.move_id
+
+    def write(self, vals):
+        # Collectors postpone (date) and reassign (collector) proposals; the rest changes only
+        # through the actions' own methods, which write as superuser after their checks.
+        if not self.env.su:
+            if set(vals) - {"date", "user_id"}:
+                raise AccessError(
+                    self.env._("Follow-up actions change only by approving, skipping or cancelling them.")
+                )
+            if self.filtered(lambda a: a.state != "proposed"):
+                raise UserError(self.env._("Only proposed actions can be postponed or reassigned."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("Follow-up actions are history: cancel them instead of deleting them."))
+
+    # ------------------------------------------------------------------
+    # The collector decides
+    # ------------------------------------------------------------------
+
+    def _check_collector(self):
+        if not self.env.user.has_group("credit_control.group_credit_control_user"):
+            raise AccessError(self.env._("Only credit control staff can work the follow-up worklist."))
+        if self.filtered(lambda a: a.state != "proposed"):
+            raise UserError(self.env._("Only proposed actions can be approved, skipped or cancelled."))
+
+    def action_approve(self):
+        self._check_collector()
+        self._execute()
+        return True
+
+    def action_skip(self):
+        self._check_collector()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Skip Follow-up"),
+            "res_model": "credit.action.skip",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_action_ids": [Command.set(self.ids)]},
+        }
+
+    def _skip(self, reason):
+        """Skip these proposals: the step is not taken, the items move on to this level."""
+        self._check_collector()
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason for skipping; it stays in the follow-up history."))
+        for action in self:
+            action.line_ids.sudo().write({"credit_level_id": action.level_id.id})
+        self.sudo().write(
+            {
+                "state": "skipped",
+                "skip_reason": reason,
+                "executed_by_id": self.env.user.id,
+                "executed_on": fields.Datetime.now(),
+            }
+        )
+
+    def action_cancel(self):
+        self._check_collector()
+        self.sudo().write(
+            {"state": "cancelled", "executed_by_id": self.env.user.id, "executed_on": fields.Datetime.now()}
+        )
+        return True
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+
+    def _execute(self):
+        """Take the step of each proposed action. A failure marks that action failed and is told on
+        the worklist; it never stops the others."""
+        for action in self.filtered(lambda a: a.state == "proposed"):
+            try:
+                with self.env.cr.savepoint():
+                    result = action._execute_one()
+            except UserError as error:
+                action.sudo().write({"state": "failed", "result": str(error)})
+                continue
+            action.sudo().write(
+                {
+                    "state": "done",
+                    "result": result,
+                    "executed_by_id": self.env.user.id,
+                    "executed_on": fields.Datetime.now(),
+                }
+            )
+
+    def _execute_one(self):
+        self.ensure_one()
+        level = self.level_id
+        partner = self.partner_id.with_company(self.company_id)
+        self.line_ids.sudo().write({"credit_level_id": level.id})
+        results = []
+        if self.channel == "email":
+            results.append(self._execute_email())
+        elif self.channel in ("phone", "manual"):
+            results.append(self._execute_activity())
+        if self.channel == "credit_hold" or level.set_credit_hold:
+            if not partner.credit_hold:
+                partner.sudo().write(
+                    {
+                        "credit_hold": True,
+                        "credit_hold_reason": self.env._("Follow-up: %(level)s", level=level.name),
+                    }
+                )
+            results.append(self.env._("Customer put on credit hold."))
+        return "\n".join(results)
+
+    def _execute_email(self):
+        template = self.level_id.mail_template_id
+        recipient = self.recipient_id or self.partner_id
+        if not recipient.email:
+            raise UserError(
+                self.env._("%(partner)s has no email address: the reminder cannot be sent.", partner=recipient.name)
+            )
+        values = template._generate_template(self.ids, ("subject", "body_html"))[self.id]
+        attachments = self.env["ir.attachment"]
+        if self.level_id.attach_invoices:
+            attachments = self._invoice_attachments()
+        # queued, not sent inside the run: the mail queue delivers, and a bounce fails the action
+        message = (
+            self.partner_id.with_company(self.company_id)
+            .sudo()
+            .with_context(mail_notify_force_send=False)
+            .message_post(
+                body=values["body_html"],
+                subject=values["subject"],
+                partner_ids=recipient.ids,
+                attachment_ids=attachments.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                email_layout_xmlid="mail.mail_notification_light",
+                mail_auto_delete=False,
+            )
+        )
+        self.sudo().mail_message_id = message
+        return self.env._(
+            "Reminder emailed to %(email)s with %(count)s attachment(s).",
+            email=recipient.email,
+            count=len(attachments),
+        )
+
+    def _invoice_attachments(self):
+        """A PDF of each invoice followed up: the one Odoo keeps for the invoice, else rendered now."""
+        attachments = self.env["ir.attachment"]
+        for invoice in self.invoice_ids.filtered(lambda m: m.is_invoice(include_receipts=True)):
+            pdf = invoice.invoice_pdf_report_id
+            if not pdf:
+                content, _kind = (
+                    self.env["ir.actions.report"].sudo()._render_qweb_pdf("account.account_invoices", invoice.ids)
+                )
+                pdf = (
+                    self.env["ir.attachment"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": f"{invoice._get_invoice_report_filename()}",
+                            "raw": content,
+                            "mimetype": "application/pdf",
+                            "res_model": "res.partner",
+                            "res_id": self.partner_id.id,
+                        }
+                    )
+                )
+            attachments |= pdf
+        return attachments
+
+    def _execute_activity(self):
+        level = self.level_id
+        user = self.user_id or self.env.user
+        note = Markup("%s%s") % (level.call_script or "", self._statement_html())
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_call" if self.channel == "phone" else "mail.mail_activity_data_todo",
+            summary=self.env._("%(level)s: %(amount)s open", level=level.name, amount=self._format(self.amount)),
+            note=note,
+            user_id=user.id,
+            date_deadline=self.date,
+        )
+        return self.env._("Activity for %(user)s.", user=user.name)
+
+    def _format(self, amount):
+        return format_amount(self.env, amount, self.currency_id)
+
+    def _statement_html(self):
+        """The open items as a small HTML table (for activities; emails use the mail template)."""
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td style='text-align:right'>%s</td></tr>")
+            % (line.move_id.name, line.date_maturity or "", self._format(line.amount_residual))
+            for line in self.line_ids
+        )
+        return Markup("<table class='table table-sm'><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>") % (
+            escape(self.env._("Invoice")),
+            escape(self.env._("Due")),
+            escape(self.env._("Open")),
+            rows,
+        )
+
+    # ------------------------------------------------------------------
+    # The daily run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _followup_candidates_sql(self, company, today, partner_ids=None):
+        """Open items that reached their next level today, with that level (one query, all items).
+
+        An item moves at most one level per run: the next level after the last one executed,
+        when the item is at least that many days past due. Items that are excluded (by hand, or by
+        any condition of ``account.move.line._credit_exclusion_sql``) or already on a proposed
+        action are left out.
+        """
+        key = str(company.id)
+        exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml")
+        partner_filter = SQL("AND cp.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL("")
+        return SQL(
+            """
+            SELECT aml.id, cp.id, nxt.id, aml.amount_residual, aml.date_maturity < %(today)s,
+                   COALESCE((cp.credit_late_ratio ->> %(key)s)::numeric, 0),
+                   (cp.credit_collector_id ->> %(key)s)::int
+              FROM account_move_line aml
+              JOIN account_account acc ON acc.id = aml.account_id
+              JOIN res_partner p ON p.id = aml.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+              LEFT JOIN credit_segment seg ON seg.id = (cp.credit_segment_id ->> %(key)s)::int
+              JOIN credit_policy pol ON pol.id = COALESCE(seg.policy_id, %(default_policy)s) AND pol.active
+              LEFT JOIN credit_policy_level cur ON cur.id = aml.credit_level_id
+              CROSS JOIN LATERAL (
+                    SELECT lvl.id, lvl.days
+                      FROM credit_policy_level lvl
+                     WHERE lvl.policy_id = pol.id
+                       AND (cur.id IS NULL OR lvl.days > cur.days)
+                       -- a reminder before the due date makes no sense once it has passed
+                       AND (lvl.days >= 0 OR %(today)s::date < aml.date_maturity)
+                  ORDER BY lvl.days, lvl.sequence, lvl.id
+                     LIMIT 1
+              ) nxt
+             WHERE aml.company_id = %(company)s
+               AND aml.parent_state = 'posted'
+               AND acc.account_type = 'asset_receivable'
+               AND NOT aml.reconciled
+               AND aml.amount_residual > 0
+               AND aml.date_maturity IS NOT NULL
+               AND %(today)s::date - aml.date_maturity >= nxt.days
+               AND NOT EXISTS (
+                    SELECT 1
+                      FROM credit_action_account_move_line_rel rel
+                      JOIN credit_action act ON act.id = rel.action_id
+                     WHERE rel.line_id = aml.id AND act.state = 'proposed')
+               AND %(exclusions)s
+               %(partner_filter)s
+            """,
+            today=today,
+            key=key,
+            company=company.id,
+            default_policy=company.credit_default_policy_id.id or None,
+            exclusions=exclusions,
+            partner_filter=partner_filter,
+        )
+
+    @api.model
+    def _run_followup(self, company, today=None, auto_commit=False):
+        """Propose (and, where the level says so, execute) today's follow-up for ``company``.
+
+        Works per batch of customers, each locked with SKIP LOCKED so that two workers running at
+        once never handle the same customer, and committed on its own when ``auto_commit`` so a
+        crash keeps what is done; a rerun finds nothing new for what is done (idempotent).
+        Returns the actions created.
+        """
+        today = today or fields.Date.context_today(self)
+        for model in ("account.move.line", "account.partial.reconcile", "res.partner", "credit.action"):
+            self.env[model].flush_model()
+        query = self._followup_candidates_sql(company, today)
+        partner_ids = sorted({row[1] for row in self.env.execute_query(query)})
+        created = self.browse()
+        cron = self.env["ir.cron"]
+        for start in range(0, len(partner_ids), BATCH_SIZE):
+            batch = partner_ids[start : start + BATCH_SIZE]
+            self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED", batch))
+            locked = [row[0] for row in self.env.cr.fetchall()]
+            if locked:
+                # the candidates again, now that the customers are ours: another worker may have been first
+                rows = self.env.execute_query(self._followup_candidates_sql(company, today, partner_ids=locked))
+                actions = self._create_actions(company, today, rows)
+                actions.filtered("level_id.auto_execute")._execute()
+                created |= actions
+            cron._notify_progress(done=start + len(batch), remaining=max(len(partner_ids) - start - len(batch), 0))
+            if auto_commit:
+                # Safe: this batch's actions, their executions and the item levels are consistent.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info("credit_control: %s follow-up actions for %s", len(created), company.name)
+        return created
+
+    @api.model
+    def _create_actions(self, company, today, rows):
+        groups = defaultdict(lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False})
+        for line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id in rows:
+            group = groups[(partner_id, level_id)]
+            group["lines"].append(line_id)
+            group["amount"] += residual
+            group["overdue"] += residual if is_overdue else 0.0
+            group["late"] = float(late_ratio)
+            group["collector"] = collector_id
+        if not groups:
+            return self.browse()
+        levels = self.env["credit.policy.level"].browse({level_id for _partner, level_id in groups})
+        partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
+        invoice_contacts = {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners}
+        channel = {level.id: level.action_type for level in levels}
+        vals_list = []
+        for (partner_id, level_id), group in groups.items():
+            vals_list.append(
+                {
+                    "partner_id": partner_id,
+                    "recipient_id": invoice_contacts[partner_id],
+                    "company_id": company.id,
+                    "level_id": level_id,
+                    "channel": channel[level_id],
+                    "date": today,
+                    "user_id": group["collector"],
+                    "line_ids": [Command.set(group["lines"])],
+                    "amount": company.currency_id.round(group["amount"]),
+                    "amount_overdue": company.currency_id.round(group["overdue"]),
+                    "priority": group["overdue"] * (1.0 + group["late"]),
+                }
+            )
+        return self.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)

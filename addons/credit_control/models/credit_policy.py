@@ -1,0 +1,28 @@
+from odoo import api, fields, models
+
+
+class CreditPolicy(models.Model):
+    """A follow-up policy: the steps (levels) a customer's open items go through."""
+
+    _name = "credit.policy"
+    _description = "Credit Follow-up Policy"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True, tracking=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        help="Leave empty to use the policy in every company.",
+    )
+    level_ids = fields.One2many("credit.policy.level", "policy_id", string="Levels", copy=True)
+    level_count = fields.Integer(compute="_compute_level_count")
+    segment_ids = fields.One2many("credit.segment", "policy_id", string="Segments")
+    note = fields.Html(string="Description", translate=True)
+
+    @api.depends("level_ids")
+    def _compute_level_count(self):
+        for policy in self:
+            policy.level_count = len(policy.level_ids)

@@ -1,0 +1,70 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+ACTION_TYPES = [
+    ("email", "Email"),
+    ("phone", "Phone Call"),
+    ("manual", "Manual Review"),
+    ("credit_hold", "Credit Hold"),
+]
+
+
+class CreditPolicyLevel(models.Model):
+    """One step of a follow-up policy, reached a number of days after (or before) the due date."""
+
+    _name = "credit.policy.level"
+    _description = "Credit Follow-up Level"
+    _order = "policy_id, days, sequence, id"
+
+    policy_id = fields.Many2one("credit.policy", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="policy_id.company_id", store=True)
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    days = fields.Integer(
+        required=True,
+        help="Days after the due date when this step is due; negative for a friendly reminder before it.",
+    )
+    action_type = fields.Selection(
+        ACTION_TYPES,
+        string="Main Step",
+        required=True,
+        default="email",
+        help="Email: a reminder with a statement of the open items. Phone call and manual review: an activity "
+        "for the collector. Credit hold: the customer is put on hold.",
+    )
+    auto_execute = fields.Boolean(
+        string="Run Automatically",
+        help="Executed by the daily run itself; otherwise proposed on the collector's worklist.",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', 'credit.action')]",
+        default=lambda self: self.env.ref("credit_control.mail_template_credit_reminder", raise_if_not_found=False),
+    )
+    attach_invoices = fields.Boolean(
+        string="Attach Invoices", help="Attach a PDF copy of each invoice followed up to the email."
+    )
+    set_credit_hold = fields.Boolean(
+        string="Also Put on Hold", help="Besides the main step, put the customer on credit hold."
+    )
+    call_script = fields.Html(
+        translate=True, help="What the collector says or checks on the call; shown on the activity."
+    )
+
+    _sql_constraints = [
+        ("policy_days_unique", "UNIQUE(policy_id, days)", "Two levels of one policy cannot fall on the same day."),
+    ]
+
+    @api.constrains("action_type", "mail_template_id")
+    def _check_mail_template(self):
+        for level in self:
+            if level.action_type == "email" and not level.mail_template_id:
+                raise ValidationError(
+                    self.env._("Level %(level)s sends an email: choose its email template.", level=level.name)
+                )
+
+    @api.depends("policy_id.name", "name", "days")
+    def _compute_display_name(self):
+        for level in self:
+            level.display_name = f"{level.policy_id.name} / {level.name}" if level.policy_id else level.name

@@ -1,0 +1,209 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import TODAY, CreditControlCommon
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestFollowupRun(CreditControlCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        template = cls.env.ref("credit_control.mail_template_credit_reminder")
+        cls.policy = cls.env["credit.policy"].create(
+            {
+                "name": "Test policy",
+                "level_ids": [
+                    Command.create(
+                        {
+                            "name": "Before due",
+                            "days": -3,
+                            "action_type": "email",
+                            "auto_execute": True,
+                            "mail_template_id": template.id,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": "Reminder 1",
+                            "days": 7,
+                            "action_type": "email",
+                            "auto_execute": True,
+                            "attach_invoices": True,
+                            "mail_template_id": template.id,
+                        }
+                    ),
+                    Command.create({"name": "Call", "days": 21, "action_type": "phone"}),
+                    Command.create({"name": "Hold", "days": 35, "action_type": "credit_hold", "auto_execute": True}),
+                ],
+            }
+        )
+        cls.before_due, cls.reminder, cls.call, cls.hold = cls.policy.level_ids.sorted("days")
+        cls.company.credit_default_policy_id = cls.policy
+        cls.invoice_contact = cls.Partner.create(
+            {
+                "name": "Boekhouding De Vries",
+                "type": "invoice",
+                "parent_id": cls.customer.id,
+                "email": "boekhouding@garagedevries.nl",
+            }
+        )
+        cls.customer.with_user(cls.collector).credit_collector_id = cls.collector
+        cls.Action = cls.env["credit.action"]
+
+    def _run(self, days=0):
+        with freeze_time(fields.Date.from_string(TODAY) + timedelta(days=days)):
+            return self.Action._run_followup(self.company)
+
+    def _mails(self, action):
+        return self.env["mail.mail"].search([("mail_message_id", "=", action.mail_message_id.id)])
+
+    def test_reminder_before_the_due_date_is_sent_once(self):
+        invoice = self._invoice(self.customer, 500.0, due_in=2)
+        actions = self._run()
+        self.assertEqual(len(actions), 1)
+        self.assertEqual(actions.level_id, self.before_due)
+        self.assertEqual(actions.state, "done")
+        self.assertEqual(actions.recipient_id, self.invoice_contact)
+        self.assertEqual(invoice.line_ids.filtered("date_maturity").credit_level_id, self.before_due)
+        mail = self._mails(actions)
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.invoice_contact)
+        self.assertIn(invoice.name, mail.body_html)
+        self.assertIn("500.00", mail.body_html)
+        # the reminder is in the customer's chatter
+        self.assertEqual(actions.mail_message_id.model, "res.partner")
+        self.assertEqual(actions.mail_message_id.res_id, self.customer.id)
+        # same day again: nothing new, nothing sent twice
+        self.assertFalse(self._run())
+        self.assertEqual(self.Action.search_count([("partner_id", "=", self.customer.id)]), 1)
+
+    def test_overdue_item_skips_the_reminder_before_due_and_gets_one_level_per_run(self):
+        invoice = self._invoice(self.customer, 800.0, due_in=-25)
+        first = self._run()
+        self.assertEqual(first.level_id, self.reminder)  # not "before due", not two levels at once
+        self.assertEqual(first.state, "done")
+        attachments = first.mail_message_id.attachment_ids
+        self.assertEqual(len(attachments), 1, "the invoice PDF is attached")
+        self.assertEqual(self._mails(first).attachment_ids, attachments)
+        second = self._run(days=1)
+        self.assertEqual(second.level_id, self.call)  # 26 days late: the call is due
+        self.assertEqual(second.state, "proposed")
+        self.assertEqual(second.user_id, self.collector)
+        self.assertEqual(second.line_ids, invoice.line_ids.filtered("date_maturity"))
+        self.assertAlmostEqual(second.amount_overdue, 800.0, places=2)
+
+    def test_collector_approves_a_call_and_gets_the_activity(self):
+        self._invoice(self.customer, 300.0, due_in=-22)
+        self._run()  # reminder 1
+        call = self._run(days=1)
+        self.assertEqual(call.level_id, self.call)
+        call.with_user(self.collector).action_approve()
+        self.assertEqual(call.state, "done")
+        self.assertEqual(call.executed_by_id, self.collector)
+        activity = self.customer.activity_ids.filtered(lambda a: a.user_id == self.collector)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("300.00", activity.summary)
+        # nothing more until the next level (35 days) is reached
+        self.assertFalse(self._run(days=2))
+
+    def test_skipping_needs_a_reason_and_moves_the_items_on(self):
+        self._invoice(self.customer, 300.0, due_in=-22)
+        self._run()
+        call = self._run(days=1)
+        with self.assertRaisesRegex(UserError, "reason"):
+            call.with_user(self.collector)._skip("  ")
+        self.env["credit.action.skip"].with_user(self.collector).create(
+            {"action_ids": [Command.set(call.ids)], "reason": "Customer paid by phone"}
+        ).action_skip()
+        self.assertEqual(call.state, "skipped")
+        self.assertEqual(call.skip_reason, "Customer paid by phone")
+        self.assertEqual(call.line_ids.credit_level_id, self.call)
+        self.assertFalse(self._run(days=2))
+
+    def test_postpone_and_reassign_but_nothing_else_by_hand(self):
+        self._invoice(self.customer, 300.0, due_in=-22)
+        self._run()
+        call = self._run(days=1)
+        later = call.date + timedelta(days=3)
+        call.with_user(self.collector).write({"date": later, "user_id": self.manager.id})
+        self.assertEqual(call.user_id, self.manager)
+        with self.assertRaises(AccessError):
+            call.with_user(self.collector).write({"state": "done"})
+        with self.assertRaises(UserError):
+            call.with_user(self.manager).unlink()
+        with self.assertRaises(AccessError):
+            call.with_user(self.salesman).action_approve()
+
+    def test_credit_hold_level_blocks_sale_orders(self):
+        self._invoice(self.customer, 300.0, due_in=-40)
+        self._run()  # reminder 1
+        self._run(days=1)  # call proposed
+        call = self.Action.search([("level_id", "=", self.call.id)])
+        call.with_user(self.collector).action_approve()
+        hold = self._run(days=2)
+        self.assertEqual(hold.level_id, self.hold)
+        self.assertEqual(hold.state, "done")
+        self.assertTrue(self.customer.credit_hold)
+        self.assertIn("Hold", self.customer.credit_hold_reason)
+        order = self._order(self.customer, 10.0, user=self.salesman)
+        self.assertIn("on credit hold", order.credit_block_reason)
+
+    def test_excluded_item_is_not_followed_up(self):
+        invoice = self._invoice(self.customer, 300.0, due_in=-10)
+        line = invoice.line_ids.filtered("date_maturity")
+        line.with_user(self.collector).write({"credit_excluded": True, "credit_excluded_reason": "Disputed by phone"})
+        self.assertFalse(self._run())
+        line.credit_excluded = False
+        self.assertEqual(self._run().level_id, self.reminder)
+
+    def test_paid_items_and_other_companies_are_left_alone(self):
+        paid = self._invoice(self.customer, 300.0, due_in=-10)
+        self._pay(paid)
+        company_2 = self.setup_other_company(name="Van Dijk België")["company"]
+        self.env.user.company_ids |= company_2
+        company_2.credit_default_policy_id = self.policy
+        self._invoice(self.other_customer, 200.0, due_in=-10, company=company_2)
+        self.assertFalse(self._run())
+        with freeze_time(TODAY):
+            other = self.Action._run_followup(company_2)
+        self.assertEqual(other.partner_id, self.other_customer)
+        self.assertEqual(other.company_id, company_2)
+
+    def test_customer_without_email_fails_visibly(self):
+        self.invoice_contact.email = False
+        self.customer.email = False
+        self._invoice(self.customer, 300.0, due_in=-10)
+        action = self._run()
+        self.assertEqual(action.state, "failed")
+        self.assertIn("no email address", action.result)
+        # failed actions show on the worklist
+        worklist = self.env.ref("credit_control.credit_action_worklist_action")
+        self.assertIn("failed", worklist.domain)
+        self.assertIn(action, self.Action.search([("state", "=", "failed")]))
+
+    def test_bounced_reminder_marks_the_action_failed(self):
+        self._invoice(self.customer, 300.0, due_in=-10)
+        action = self._run()
+        mail = self._mails(action)
+        mail._postprocess_sent_message(
+            success_pids=[], failure_reason="550 mailbox unknown", failure_type="mail_bounce"
+        )
+        self.assertEqual(action.state, "failed")
+        self.assertIn("550 mailbox unknown", action.result)
+
+    def test_level_computation_is_one_query(self):
+        for index in range(5):
+            partner = self.Partner.create({"name": f"Klant {index}", "customer_rank": 1})
+            self._invoice(partner, 100.0, due_in=-10)
+        self.env.flush_all()
+        query = self.Action._followup_candidates_sql(self.company, fields.Date.from_string(TODAY))
+        with self.assertQueryCount(1):
+            rows = self.env.execute_query(query)
+        self.assertEqual(len(rows), 5)
