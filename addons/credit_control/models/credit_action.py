@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup, escape
 
@@ -7,12 +8,17 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount
 
+from ..tools import be_consumer, nl_bik
 from .credit_policy_level import ACTION_TYPES
 
 _logger = logging.getLogger(__name__)
 
 # Partners locked and processed per transaction by the daily run.
 BATCH_SIZE = 500
+# First key of the transaction-level advisory locks that the daily run takes per customer.
+LOCK_NAMESPACE = 7_340_101
+# First key of the transaction-level advisory locks that the daily run takes per customer.
+LOCK_NAMESPACE = 7_340_101
 
 
 class CreditAction(models.Model):
@@ -32,7 +38,7 @@ class CreditAction(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    level_id = fields.Many2one("credit.policy.level", string="Level", required=True, readonly=True, index=True)
+    level_id = fields.Many2one("credit.policy.level", required=True, readonly=True, index=True)
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     channel = fields.Selection(ACTION_TYPES, required=True, readonly=True)
     date = fields.Date(
@@ -67,11 +73,12 @@ class CreditAction(models.Model):
     priority = fields.Float(
         readonly=True, help="Overdue amount weighted by the customer's late ratio: the worklist's order."
     )
-    executed_by_id = fields.Many2one("res.users", string="Executed By", readonly=True)
+    executed_by_id = fields.Many2one("res.users", readonly=True)
     executed_on = fields.Datetime(readonly=True)
     skip_reason = fields.Text(readonly=True)
     result = fields.Text(readonly=True, help="What the action produced, or why it failed.")
     mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
+    fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, index="btree_not_null")
 
     @api.depends("partner_id.name", "level_id.name", "date")
     def _compute_display_name(self):
@@ -106,8 +113,8 @@ class CreditAction(models.Model):
     def _check_collector(self):
         if not self.env.user.has_group("credit_control.group_credit_control_user"):
             raise AccessError(self.env._("Only credit control staff can work the follow-up worklist."))
-        if self.filtered(lambda a: a.state != "proposed"):
-            raise UserError(self.env._("Only proposed actions can be approved, skipped or cancelled."))
+        if self.filtered(lambda a: a.state not in ("proposed", "failed")):
+            raise UserError(self.env._("Only proposed or failed actions can be approved, skipped or cancelled."))
 
     def action_approve(self):
         self._check_collector()
@@ -165,7 +172,7 @@ class CreditAction(models.Model):
     def _execute(self):
         """Take the step of each proposed action. A failure marks that action failed and is told on
         the worklist; it never stops the others."""
-        for action in self.filtered(lambda a: a.state == "proposed"):
+        for action in self.filtered(lambda a: a.state in ("proposed", "failed")):
             try:
                 with self.env.cr.savepoint():
                     result = action._execute_one()
@@ -189,8 +196,12 @@ class CreditAction(models.Model):
         results = []
         if self.channel == "email":
             results.append(self._execute_email())
+        elif self.channel == "letter":
+            results.append(self._execute_letter())
         elif self.channel in ("phone", "manual"):
             results.append(self._execute_activity())
+        if level.fee_type != "none" and not self.fee_move_id:
+            results.append(self._execute_fee())
         if self.channel == "credit_hold" or level.set_credit_hold:
             if not partner.credit_hold:
                 partner.sudo().write(
@@ -235,6 +246,119 @@ class CreditAction(models.Model):
             email=recipient.email,
             count=len(attachments),
         )
+
+    def _execute_letter(self):
+        """Render the reminder letter; it waits under *Letters to Print* and in the customer's chatter."""
+        content, _kind = (
+            self.env["ir.actions.report"]
+            .sudo()
+            ._render_qweb_pdf("credit_control.action_report_credit_letter", self.ids)
+        )
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": self.env._(
+                        "Reminder %(partner)s %(date)s.pdf", partner=self.partner_id.name, date=self.date
+                    ),
+                    "raw": content,
+                    "mimetype": "application/pdf",
+                    "res_model": "res.partner",
+                    "res_id": self.partner_id.id,
+                }
+            )
+        )
+        self.sudo().mail_message_id = self.partner_id.sudo().message_post(
+            body=self.env._("Reminder letter for %(level)s.", level=self.level_id.name),
+            attachment_ids=attachment.ids,
+            subtype_xmlid="mail.mt_note",
+        )
+        return self.env._("Letter ready to print.")
+
+    # ------------------------------------------------------------------
+    # Fees
+    # ------------------------------------------------------------------
+
+    def _earlier_actions(self):
+        """Done actions on the same items before this one (the items' own follow-up history)."""
+        return self.line_ids.credit_action_ids.filtered(lambda a: a.state == "done" and a.id != self.id)
+
+    def _fee_amount(self):
+        """The fee this level may charge now, and why (amount 0 with the reason when none)."""
+        level = self.level_id
+        earlier = self._earlier_actions()
+        if level.fee_type == "fixed":
+            return level.fee_amount, ""
+        if level.fee_type == "nl_bik":
+            if earlier.filtered(lambda a: a.fee_move_id and a.level_id.fee_type == "nl_bik"):
+                return 0.0, self.env._("Collection costs were charged on these items before.")
+            letters = earlier.filtered("level_id.is_fourteen_day_letter")
+            if not letters:
+                return 0.0, self.env._("No collection costs: the 14-day letter has not been sent.")
+            sent = min(letters.mapped("executed_on")).date()
+            # an email arrives the day it is sent; a letter is taken to arrive two days later
+            delivery = sent + timedelta(days=0 if letters[:1].channel == "email" else 2)
+            allowed = nl_bik.nl_fourteen_day_letter_deadline(delivery)
+            if self.date < allowed:
+                return 0.0, self.env._(
+                    "No collection costs yet: the 14-day letter's term allows them from %(date)s.", date=allowed
+                )
+            return float(nl_bik.bik_collection_costs(self.amount)), ""
+        if level.fee_type == "be_consumer":
+            reminders = earlier.filtered(lambda a: a.channel in ("email", "letter"))
+            number = len(reminders) + (1 if self.channel in ("email", "letter") else 0)
+            fee = float(be_consumer.be_reminder_fee(number, postage=level.fee_amount))
+            return fee, "" if fee else self.env._("The first reminder is free (Book XIX CEL).")
+        return 0.0, ""
+
+    def _execute_fee(self):
+        """Post the fee as a customer invoice, once per action."""
+        amount, reason = self._fee_amount()
+        if self.currency_id.is_zero(amount):
+            return reason
+        company = self.company_id
+        product = company.credit_fee_product_id
+        if not product:
+            raise UserError(
+                self.env._("Set the fee product in Accounting › Settings › Credit Control before charging fees.")
+            )
+        journal = {"journal_id": company.credit_fee_journal_id.id} if company.credit_fee_journal_id else {}
+        invoice = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .create(
+                {
+                    **journal,
+                    "move_type": "out_invoice",
+                    "partner_id": self.partner_id.id,
+                    "company_id": company.id,
+                    "invoice_date": self.date,
+                    "invoice_origin": ", ".join(self.invoice_ids.mapped("name")),
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": self.env._(
+                                    "%(fee)s: %(invoices)s",
+                                    fee=dict(self.level_id._fields["fee_type"]._description_selection(self.env))[
+                                        self.level_id.fee_type
+                                    ],
+                                    invoices=", ".join(self.invoice_ids.mapped("name")),
+                                ),
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        invoice.action_post()
+        self.sudo().fee_move_id = invoice
+        return self.env._("Fee invoice %(invoice)s of %(amount)s.", invoice=invoice.name, amount=self._format(amount))
 
     def _invoice_attachments(self):
         """A PDF of each invoice followed up: the one Odoo keeps for the invoice, else rendered now."""
@@ -301,8 +425,8 @@ class CreditAction(models.Model):
 
         An item moves at most one level per run: the next level after the last one executed,
         when the item is at least that many days past due. Items that are excluded (by hand, or by
-        any condition of ``account.move.line._credit_exclusion_sql``) or already on a proposed
-        action are left out.
+        any condition of ``account.move.line._credit_exclusion_sql``), already on a proposed
+        action, or on a failed one that waits for the collector, are left out.
         """
         key = str(company.id)
         exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml")
@@ -340,7 +464,7 @@ class CreditAction(models.Model):
                     SELECT 1
                       FROM credit_action_account_move_line_rel rel
                       JOIN credit_action act ON act.id = rel.action_id
-                     WHERE rel.line_id = aml.id AND act.state = 'proposed')
+                     WHERE rel.line_id = aml.id AND act.state IN ('proposed', 'failed'))
                AND %(exclusions)s
                %(partner_filter)s
             """,
@@ -356,8 +480,8 @@ class CreditAction(models.Model):
     def _run_followup(self, company, today=None, auto_commit=False):
         """Propose (and, where the level says so, execute) today's follow-up for ``company``.
 
-        Works per batch of customers, each locked with SKIP LOCKED so that two workers running at
-        once never handle the same customer, and committed on its own when ``auto_commit`` so a
+        Works per batch of customers, each locked (skipping those another worker holds) so that two
+        workers running at once never handle the same customer, and committed on its own when ``auto_commit`` so a
         crash keeps what is done; a rerun finds nothing new for what is done (idempotent).
         Returns the actions created.
         """
@@ -370,8 +494,7 @@ class CreditAction(models.Model):
         cron = self.env["ir.cron"]
         for start in range(0, len(partner_ids), BATCH_SIZE):
             batch = partner_ids[start : start + BATCH_SIZE]
-            self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE id = ANY(%s) FOR UPDATE SKIP LOCKED", batch))
-            locked = [row[0] for row in self.env.cr.fetchall()]
+            locked = self._lock_partners(batch)
             if locked:
                 # the candidates again, now that the customers are ours: another worker may have been first
                 rows = self.env.execute_query(self._followup_candidates_sql(company, today, partner_ids=locked))
@@ -384,6 +507,23 @@ class CreditAction(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("credit_control: %s follow-up actions for %s", len(created), company.name)
         return created
+
+    @api.model
+    def _lock_partners(self, partner_ids):
+        """Take the customers no other worker holds and skip the others (SKIP LOCKED semantics).
+
+        Transaction-level advisory locks, not row locks on res_partner: a row lock would make every
+        user who edits one of these customers, and the statistics refresh, wait for the batch.
+        Released by the commit that ends the batch.
+        """
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT pid FROM unnest(%s::int[]) AS pid WHERE pg_try_advisory_xact_lock(%s, pid) ORDER BY pid",
+                list(partner_ids),
+                LOCK_NAMESPACE,
+            )
+        )
+        return [row[0] for row in rows]
 
     @api.model
     def _create_actions(self, company, today, rows):

@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 ACTION_TYPES = [
     ("email", "Email"),
+    ("letter", "Letter"),
     ("phone", "Phone Call"),
     ("manual", "Manual Review"),
     ("credit_hold", "Credit Hold"),
@@ -42,11 +43,28 @@ class CreditPolicyLevel(models.Model):
         domain="[('model', '=', 'credit.action')]",
         default=lambda self: self.env.ref("credit_control.mail_template_credit_reminder", raise_if_not_found=False),
     )
-    attach_invoices = fields.Boolean(
-        string="Attach Invoices", help="Attach a PDF copy of each invoice followed up to the email."
-    )
+    attach_invoices = fields.Boolean(help="Attach a PDF copy of each invoice followed up to the email.")
     set_credit_hold = fields.Boolean(
         string="Also Put on Hold", help="Besides the main step, put the customer on credit hold."
+    )
+    fee_type = fields.Selection(
+        [
+            ("none", "No Fee"),
+            ("fixed", "Fixed Fee"),
+            ("nl_bik", "Dutch Collection Costs (BIK)"),
+            ("be_consumer", "Belgian Consumer Reminder Fee"),
+        ],
+        string="Fee",
+        default="none",
+        required=True,
+        help="Fixed: the amount below. BIK: the Dutch statutory scale on the principal, once per claim and only "
+        "after the 14-day letter's term has passed. Belgian consumer: the first reminder is free, later ones "
+        "at most 7.50 plus postage. The fee is posted as a customer invoice.",
+    )
+    fee_amount = fields.Float(digits="Account", help="Fixed fee, or the postage for Belgian reminders.")
+    is_fourteen_day_letter = fields.Boolean(
+        string="Dutch 14-day Letter",
+        help="This step is the 'veertiendagenbrief' (art. 6:96 lid 6 BW) that must precede collection costs.",
     )
     call_script = fields.Html(
         translate=True, help="What the collector says or checks on the call; shown on the activity."

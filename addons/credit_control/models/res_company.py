@@ -15,6 +15,12 @@ class ResCompany(models.Model):
         string="Default Follow-up Policy",
         help="Follows up customers whose segment has no policy (or who have no segment).",
     )
+    credit_fee_product_id = fields.Many2one(
+        "product.product", string="Fee Product", help="Product of the fee invoices that follow-up levels post."
+    )
+    credit_fee_journal_id = fields.Many2one(
+        "account.journal", string="Fee Journal", domain="[('type', '=', 'sale')]", help="Sales journal of fee invoices."
+    )
     credit_overdue_block_tolerance = fields.Monetary(
         string="Overdue Tolerance",
         currency_field="currency_id",

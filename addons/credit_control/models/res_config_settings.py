@@ -6,6 +6,8 @@ class ResConfigSettings(models.TransientModel):
 
     credit_overdue_block_days = fields.Integer(related="company_id.credit_overdue_block_days", readonly=False)
     credit_default_policy_id = fields.Many2one(related="company_id.credit_default_policy_id", readonly=False)
+    credit_fee_product_id = fields.Many2one(related="company_id.credit_fee_product_id", readonly=False)
+    credit_fee_journal_id = fields.Many2one(related="company_id.credit_fee_journal_id", readonly=False)
     credit_overdue_block_tolerance = fields.Monetary(
         related="company_id.credit_overdue_block_tolerance",
         currency_field="currency_id",

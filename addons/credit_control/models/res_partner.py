@@ -176,6 +176,34 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         return action
 
+    def _credit_statement_lines(self):
+        """The customer's open receivable items in the current company, oldest due first."""
+        self.ensure_one()
+        return (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", self.commercial_partner_id.id),
+                    ("account_type", "=", "asset_receivable"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                order="date_maturity, id",
+            )
+        )
+
+    @api.model
+    def _credit_aging(self, lines, today):
+        """Open amounts in five buckets: not due, 1-30, 31-60, 61-90, over 90 days late."""
+        buckets = [0.0] * 5
+        for line in lines:
+            late = (today - line.date_maturity).days if line.date_maturity else 0
+            index = 0 if late <= 0 else 1 if late <= 30 else 2 if late <= 60 else 3 if late <= 90 else 4
+            buckets[index] += line.amount_residual
+        return buckets
+
     def action_credit_view_open_items(self):
         """The customer's open receivable items: follow-up level, and exclusion by hand."""
         self.ensure_one()

@@ -207,3 +207,64 @@ class TestFollowupRun(CreditControlCommon):
         with self.assertQueryCount(1):
             rows = self.env.execute_query(query)
         self.assertEqual(len(rows), 5)
+
+    def test_a_customer_held_by_another_worker_is_skipped_and_picked_up_later(self):
+        self._invoice(self.customer, 300.0, due_in=-10)
+        self._invoice(self.other_customer, 200.0, due_in=-10)
+        self.env.flush_all()
+        # a second worker, on its own connection, holds the customer
+        with self.registry.cursor() as other_worker:
+            locked = self.Action.with_env(self.env(cr=other_worker))._lock_partners([self.customer.id])
+            self.assertEqual(locked, [self.customer.id])
+            first = self._run()
+            self.assertEqual(first.partner_id, self.other_customer)
+            other_worker.rollback()  # that worker's batch ends
+        second = self._run()
+        self.assertEqual(second.partner_id, self.customer)
+        self.assertFalse(self._run(), "each customer was processed exactly once")
+
+    def test_letter_level_renders_a_letter_to_print(self):
+        letter_level = self.env["credit.policy.level"].create(
+            {"policy_id": self.policy.id, "name": "Letter", "days": 50, "action_type": "letter", "auto_execute": True}
+        )
+        invoice = self._invoice(self.customer, 450.0, due_in=-60)
+        invoice.line_ids.filtered("date_maturity").credit_level_id = self.hold  # everything before was done
+        action = self._run()
+        self.assertEqual(action.level_id, letter_level)
+        self.assertEqual(action.state, "done")
+        pdf = action.mail_message_id.attachment_ids
+        self.assertEqual(len(pdf), 1)
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "credit_control.action_report_credit_letter", action.ids
+        )[0]
+        self.assertIn(invoice.name, html.decode())
+        self.assertIn("450.00", html.decode())
+        letters = self.env.ref("credit_control.credit_action_letters_action")
+        self.assertIn("filter_letters", letters.context)
+
+    def test_customer_statement_shows_items_and_aging(self):
+        self._invoice(self.customer, 100.0, due_in=5)
+        self._invoice(self.customer, 200.0, due_in=-10)
+        self._invoice(self.customer, 400.0, due_in=-95)
+        lines = self.customer._credit_statement_lines()
+        self.assertEqual(len(lines), 3)
+        self.assertEqual(self.customer._credit_aging(lines, self.today), [100.0, 200.0, 0.0, 0.0, 400.0])
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("credit_control.action_report_credit_statement", self.customer.ids)[0]
+            .decode()
+        )
+        self.assertIn("Statement of account", html)
+        self.assertIn("700.00", html)
+
+    def test_failed_action_waits_for_the_collector_and_can_be_retried(self):
+        self.invoice_contact.email = False
+        self.customer.email = False
+        self._invoice(self.customer, 300.0, due_in=-10)
+        failed = self._run()
+        self.assertEqual(failed.state, "failed")
+        self.assertFalse(self._run(days=1), "no second reminder while the first one failed")
+        self.invoice_contact.email = "nieuw@garagedevries.nl"
+        failed.with_user(self.collector).action_approve()
+        self.assertEqual(failed.state, "done")
+        self.assertEqual(self._mails(failed).recipient_ids, self.invoice_contact)
