@@ -151,6 +151,14 @@ def main():
             script=click_tab + "; window.scrollTo(0, 0)",
             height=1250,
         )
+        browser.shot(
+            base,
+            admin,
+            "/odoo/action-credit_control.credit_action_worklist_action",
+            "worklist",
+            # open every collector's group
+            script="document.querySelectorAll('.o_group_header').forEach(h => h.click())",
+        )
         browser.shot(base, eva, f"/odoo/action-sale.action_quotations/{ids['order']}", "sale_order_block")
         browser.shot(
             base,
