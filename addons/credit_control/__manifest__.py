@@ -25,6 +25,7 @@
         "views/account_move_views.xml",
         "wizard/credit_override_approve_views.xml",
         "wizard/credit_action_skip_views.xml",
+        "wizard/credit_agency_export_views.xml",
         "report/credit_reports.xml",
         "views/menus.xml",
     ],

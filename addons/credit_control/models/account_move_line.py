@@ -17,6 +17,10 @@ class AccountMoveLine(models.Model):
         string="No Follow-up", copy=False, help="This item is left out of the follow-up, for the reason given."
     )
     credit_excluded_reason = fields.Char(string="Reason for No Follow-up", copy=False)
+    credit_agency_id = fields.Many2one(
+        "res.partner", string="Collection Agency", readonly=True, copy=False, index="btree_not_null"
+    )
+    credit_agency_date = fields.Date(string="Handed Over On", readonly=True, copy=False)
     credit_action_ids = fields.Many2many(
         "credit.action",
         "credit_action_account_move_line_rel",
@@ -33,7 +37,11 @@ class AccountMoveLine(models.Model):
         The one place that says what pauses follow-up: extend it (AND another condition) for
         disputes, promises, payment plans or a collection agency.
         """
-        return SQL("NOT COALESCE(%s.credit_excluded, FALSE)", SQL.identifier(alias))
+        return SQL(
+            "NOT COALESCE(%s.credit_excluded, FALSE) AND %s.credit_agency_id IS NULL",
+            SQL.identifier(alias),
+            SQL.identifier(alias),
+        )
 
     def _credit_refresh_partner_statistics(self):
         """Bring the stored credit statistics of these lines' customers up to date.

@@ -200,6 +200,8 @@ class CreditAction(models.Model):
             results.append(self._execute_letter())
         elif self.channel in ("phone", "manual"):
             results.append(self._execute_activity())
+        elif self.channel == "agency":
+            results.append(self._execute_agency())
         if level.fee_type != "none" and not self.fee_move_id:
             results.append(self._execute_fee())
         if self.channel == "credit_hold" or level.set_credit_hold:
@@ -275,6 +277,21 @@ class CreditAction(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         return self.env._("Letter ready to print.")
+
+    def _execute_agency(self):
+        """Hand the items over: our own follow-up of them stops (see ``_credit_exclusion_sql``)."""
+        agency = self.level_id.agency_id
+        self.line_ids.sudo().write({"credit_agency_id": agency.id, "credit_agency_date": self.date})
+        self.partner_id.sudo().message_post(
+            body=self.env._(
+                "%(count)s open item(s), %(amount)s, handed over to collection agency %(agency)s.",
+                count=len(self.line_ids),
+                amount=self._format(self.amount),
+                agency=agency.name,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return self.env._("Handed over to %(agency)s.", agency=agency.name)
 
     # ------------------------------------------------------------------
     # Fees

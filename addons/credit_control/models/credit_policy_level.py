@@ -7,6 +7,7 @@ ACTION_TYPES = [
     ("phone", "Phone Call"),
     ("manual", "Manual Review"),
     ("credit_hold", "Credit Hold"),
+    ("agency", "Collection Agency"),
 ]
 
 
@@ -47,6 +48,11 @@ class CreditPolicyLevel(models.Model):
     set_credit_hold = fields.Boolean(
         string="Also Put on Hold", help="Besides the main step, put the customer on credit hold."
     )
+    agency_id = fields.Many2one(
+        "res.partner",
+        string="Collection Agency",
+        help="The agency the open items are handed over to; our own follow-up of those items stops.",
+    )
     fee_type = fields.Selection(
         [
             ("none", "No Fee"),
@@ -74,9 +80,13 @@ class CreditPolicyLevel(models.Model):
         ("policy_days_unique", "UNIQUE(policy_id, days)", "Two levels of one policy cannot fall on the same day."),
     ]
 
-    @api.constrains("action_type", "mail_template_id")
+    @api.constrains("action_type", "mail_template_id", "agency_id")
     def _check_mail_template(self):
         for level in self:
+            if level.action_type == "agency" and not level.agency_id:
+                raise ValidationError(
+                    self.env._("Level %(level)s hands over to an agency: choose the agency.", level=level.name)
+                )
             if level.action_type == "email" and not level.mail_template_id:
                 raise ValidationError(
                     self.env._("Level %(level)s sends an email: choose its email template.", level=level.name)
