@@ -1,6 +1,7 @@
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from urllib.parse import quote as url_quote
 
 from markupsafe import Markup, escape
 
@@ -202,6 +203,10 @@ class CreditAction(models.Model):
             results.append(self._execute_activity())
         elif self.channel == "agency":
             results.append(self._execute_agency())
+        elif self.channel == "sms":
+            results.append(self._execute_sms())
+        elif self.channel == "whatsapp":
+            results.append(self._execute_whatsapp())
         if level.fee_type != "none" and not self.fee_move_id:
             results.append(self._execute_fee())
         if self.channel == "credit_hold" or level.set_credit_hold:
@@ -277,6 +282,58 @@ class CreditAction(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         return self.env._("Letter ready to print.")
+
+    def _payment_link(self):
+        """A link to pay online: the portal page of the oldest open invoice (Odoo's own payment flow)."""
+        invoice = self.invoice_ids.filtered(lambda m: m.is_invoice()).sorted("invoice_date_due")[:1]
+        if not invoice:
+            return self.get_base_url() + "/my/invoices"
+        return invoice.get_base_url() + invoice.sudo().get_portal_url()
+
+    def _text_message(self):
+        """The rendered text of the level's SMS template, in the recipient's language."""
+        template = self.level_id.sms_template_id
+        return template._render_field("body", self.ids, compute_lang=True)[self.id]
+
+    def _mobile_number(self):
+        recipient = self.recipient_id or self.partner_id
+        number = recipient.mobile or recipient.phone or self.partner_id.mobile or self.partner_id.phone
+        if not number:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has no mobile or phone number: the message cannot be sent.", partner=recipient.name
+                )
+            )
+        return recipient, number
+
+    def _execute_sms(self):
+        recipient, number = self._mobile_number()
+        message = (
+            self.partner_id.sudo()
+            .with_context(mail_notify_force_send=False)
+            ._message_sms(self._text_message(), partner_ids=recipient.ids, sms_pid_to_number={recipient.id: number})
+        )
+        self.sudo().mail_message_id = message
+        return self.env._("Text message queued to %(number)s.", number=number)
+
+    def _execute_whatsapp(self):
+        """WhatsApp has no sending API here: the collector gets an activity with a click-to-chat link,
+        the message (with the payment link) already typed."""
+        _recipient, number = self._mobile_number()
+        digits = "".join(char for char in number if char.isdigit())
+        if number.strip().startswith("00"):
+            digits = digits[2:]
+        link = f"https://wa.me/{digits}?text={url_quote(self._text_message())}"
+        user = self.user_id or self.env.user
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("WhatsApp: %(amount)s open", amount=self._format(self.amount)),
+            note=Markup('<p><a href="%s" target="_blank">%s</a></p>%s')
+            % (link, self.env._("Open WhatsApp with the message ready"), self._statement_html()),
+            user_id=user.id,
+            date_deadline=self.date,
+        )
+        return self.env._("WhatsApp message prepared for %(user)s.", user=user.name)
 
     def _execute_agency(self):
         """Hand the items over: our own follow-up of them stops (see ``_credit_exclusion_sql``)."""

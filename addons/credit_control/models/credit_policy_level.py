@@ -4,6 +4,8 @@ from odoo.exceptions import ValidationError
 ACTION_TYPES = [
     ("email", "Email"),
     ("letter", "Letter"),
+    ("sms", "SMS"),
+    ("whatsapp", "WhatsApp"),
     ("phone", "Phone Call"),
     ("manual", "Manual Review"),
     ("credit_hold", "Credit Hold"),
@@ -44,6 +46,13 @@ class CreditPolicyLevel(models.Model):
         domain="[('model', '=', 'credit.action')]",
         default=lambda self: self.env.ref("credit_control.mail_template_credit_reminder", raise_if_not_found=False),
     )
+    sms_template_id = fields.Many2one(
+        "sms.template",
+        string="SMS Template",
+        domain="[('model', '=', 'credit.action')]",
+        default=lambda self: self.env.ref("credit_control.sms_template_credit_reminder", raise_if_not_found=False),
+        help="The text message (SMS), or the prefilled WhatsApp message, with a direct payment link.",
+    )
     attach_invoices = fields.Boolean(help="Attach a PDF copy of each invoice followed up to the email.")
     set_credit_hold = fields.Boolean(
         string="Also Put on Hold", help="Besides the main step, put the customer on credit hold."
@@ -80,9 +89,13 @@ class CreditPolicyLevel(models.Model):
         ("policy_days_unique", "UNIQUE(policy_id, days)", "Two levels of one policy cannot fall on the same day."),
     ]
 
-    @api.constrains("action_type", "mail_template_id", "agency_id")
+    @api.constrains("action_type", "mail_template_id", "sms_template_id", "agency_id")
     def _check_mail_template(self):
         for level in self:
+            if level.action_type in ("sms", "whatsapp") and not level.sms_template_id:
+                raise ValidationError(
+                    self.env._("Level %(level)s sends a text message: choose its SMS template.", level=level.name)
+                )
             if level.action_type == "agency" and not level.agency_id:
                 raise ValidationError(
                     self.env._("Level %(level)s hands over to an agency: choose the agency.", level=level.name)

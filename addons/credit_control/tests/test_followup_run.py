@@ -268,3 +268,44 @@ class TestFollowupRun(CreditControlCommon):
         failed.with_user(self.collector).action_approve()
         self.assertEqual(failed.state, "done")
         self.assertEqual(self._mails(failed).recipient_ids, self.invoice_contact)
+
+    def _level(self, **values):
+        return self.env["credit.policy.level"].create(
+            dict({"policy_id": self.policy.id, "auto_execute": True}, **values)
+        )
+
+    def test_sms_level_queues_a_text_with_a_payment_link(self):
+        self.policy.level_ids.unlink()
+        sms_level = self._level(name="SMS", days=5, action_type="sms")
+        self.invoice_contact.mobile = "+31 6 12345678"
+        invoice = self._invoice(self.customer, 250.0, due_in=-6)
+        action = self._run()
+        self.assertEqual(action.level_id, sms_level)
+        self.assertEqual(action.state, "done")
+        sms = self.env["sms.sms"].search([("mail_message_id", "=", action.mail_message_id.id)])
+        self.assertEqual(len(sms), 1)
+        self.assertEqual(sms.partner_id, self.invoice_contact)
+        self.assertIn("250.00", sms.body)
+        self.assertIn(f"/my/invoices/{invoice.id}?access_token=", sms.body)
+
+    def test_sms_without_a_number_fails_visibly(self):
+        self.policy.level_ids.unlink()
+        self._level(name="SMS", days=5, action_type="sms")
+        self._invoice(self.customer, 250.0, due_in=-6)
+        action = self._run()
+        self.assertEqual(action.state, "failed")
+        self.assertIn("no mobile or phone number", action.result)
+
+    def test_whatsapp_level_prepares_a_click_to_chat_message(self):
+        self.policy.level_ids.unlink()
+        self._level(name="WhatsApp", days=5, action_type="whatsapp")
+        self.invoice_contact.mobile = "+31 6 12345678"
+        # the test company's name "company_1_data:" would read as a data: URL to the HTML sanitizer
+        self.company.name = "Van Dijk Auto-onderdelen"
+        self._invoice(self.customer, 250.0, due_in=-6)
+        action = self._run()
+        self.assertEqual(action.state, "done")
+        activity = self.customer.activity_ids.filtered(lambda a: a.user_id == self.collector)
+        self.assertEqual(len(activity), 1)
+        self.assertIn("https://wa.me/31612345678?text=", activity.note)
+        self.assertIn("250.00", activity.note)
