@@ -80,6 +80,7 @@ class CreditAction(models.Model):
     result = fields.Text(readonly=True, help="What the action produced, or why it failed.")
     mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, index="btree_not_null")
+    thanked = fields.Boolean(readonly=True, help="The customer was thanked after paying what this action followed up.")
 
     @api.depends("partner_id.name", "level_id.name", "date")
     def _compute_display_name(self):
@@ -562,6 +563,7 @@ class CreditAction(models.Model):
         today = today or fields.Date.context_today(self)
         for model in ("account.move.line", "account.partial.reconcile", "res.partner", "credit.action"):
             self.env[model].flush_model()
+        self._send_thank_you(company)
         query = self._followup_candidates_sql(company, today)
         partner_ids = sorted({row[1] for row in self.env.execute_query(query)})
         created = self.browse()
@@ -581,6 +583,55 @@ class CreditAction(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("credit_control: %s follow-up actions for %s", len(created), company.name)
         return created
+
+    @api.model
+    def _send_thank_you(self, company):
+        """Thank the followed-up customers who have paid in full, where their segment asks for it.
+
+        Once per follow-up: the actions whose items are all paid are marked thanked.
+        """
+        key = str(company.id)
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT act.partner_id, ARRAY_AGG(DISTINCT act.id)
+                  FROM credit_action act
+                  JOIN res_partner cp ON cp.id = act.partner_id
+                  JOIN credit_segment seg ON seg.id = (cp.credit_segment_id ->> %(key)s)::int
+                 WHERE act.company_id = %(company)s
+                   AND act.state = 'done'
+                   AND NOT COALESCE(act.thanked, FALSE)
+                   AND act.channel IN ('email', 'letter', 'sms', 'whatsapp', 'phone')
+                   AND seg.credit_thank_you
+                   AND NOT EXISTS (
+                        SELECT 1 FROM credit_action_account_move_line_rel rel
+                          JOIN account_move_line aml ON aml.id = rel.line_id
+                         WHERE rel.action_id = act.id AND NOT aml.reconciled)
+                   AND NOT EXISTS (
+                        SELECT 1 FROM account_move_line aml
+                          JOIN account_account acc ON acc.id = aml.account_id
+                          JOIN res_partner p ON p.id = aml.partner_id
+                         WHERE p.commercial_partner_id = cp.id
+                           AND aml.company_id = %(company)s
+                           AND aml.parent_state = 'posted'
+                           AND acc.account_type = 'asset_receivable'
+                           AND NOT aml.reconciled
+                           AND aml.amount_residual > 0)
+              GROUP BY act.partner_id
+                """,
+                key=key,
+                company=company.id,
+            )
+        )
+        if not rows:
+            return
+        template = self.env.ref("credit_control.mail_template_credit_thank_you")
+        for partner_id, action_ids in rows:
+            partner = self.env["res.partner"].browse(partner_id).with_company(company)
+            partner.with_context(mail_notify_force_send=False).message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment"
+            )
+            self.browse(action_ids).sudo().write({"thanked": True})
 
     @api.model
     def _lock_partners(self, partner_ids):

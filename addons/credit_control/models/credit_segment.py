@@ -54,6 +54,10 @@ class CreditSegment(models.Model):
         domain="[('company_id', 'in', [company_id, False])]",
         help="How customers of this segment are followed up; the company's default policy when empty.",
     )
+    credit_thank_you = fields.Boolean(
+        string="Thank After Payment",
+        help="Customers of this segment who were followed up get a thank-you email once they have paid in full.",
+    )
     color = fields.Integer()
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
 

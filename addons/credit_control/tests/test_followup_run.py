@@ -309,3 +309,33 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual(len(activity), 1)
         self.assertIn("https://wa.me/31612345678?text=", activity.note)
         self.assertIn("250.00", activity.note)
+
+    def _thank_you_messages(self):
+        return self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("subject", "ilike", "thank you")]
+        )
+
+    def test_thank_you_after_paying_in_full_where_the_segment_asks(self):
+        segment = self.env["credit.segment"].create({"name": "Consumers", "credit_thank_you": True})
+        self.customer.credit_segment_id = segment
+        invoice = self._invoice(self.customer, 300.0, due_in=-10)
+        reminder = self._run()
+        self.assertEqual(reminder.state, "done")
+        self._run(days=1)
+        self.assertFalse(self._thank_you_messages(), "not before the customer has paid")
+        self._pay(invoice, days=2)
+        self._run(days=3)
+        thanks = self._thank_you_messages()
+        self.assertEqual(len(thanks), 1)
+        self.assertEqual(thanks.partner_ids, self.invoice_contact)
+        self.assertTrue(reminder.thanked)
+        self._run(days=4)
+        self.assertEqual(len(self._thank_you_messages()), 1, "thanked once")
+
+    def test_no_thank_you_without_the_segment_asking(self):
+        self.customer.credit_segment_id = self.env["credit.segment"].create({"name": "B2B"})
+        invoice = self._invoice(self.customer, 300.0, due_in=-10)
+        self._run()
+        self._pay(invoice, days=1)
+        self._run(days=2)
+        self.assertFalse(self._thank_you_messages())
