@@ -172,8 +172,8 @@ class CreditAction(models.Model):
     # ------------------------------------------------------------------
 
     def _execute(self):
-        """Take the step of each proposed action. A failure marks that action failed and is told on
-        the worklist; it never stops the others."""
+        """Take the step of each proposed (or retried failed) action. A failure marks that action
+        failed and is told on the worklist; it never stops the others."""
         for action in self.filtered(lambda a: a.state in ("proposed", "failed")):
             try:
                 with self.env.cr.savepoint():
@@ -634,6 +634,20 @@ class CreditAction(models.Model):
             self.browse(action_ids).sudo().write({"thanked": True})
 
     @api.model
+    def _invoice_contacts(self, partner_ids):
+        """Who receives each customer's reminders: its first invoicing contact, else the customer itself.
+
+        One query for the whole batch (``address_get`` per customer would be one search each).
+        """
+        contacts = self.env["res.partner"].search_fetch(
+            [("parent_id", "in", list(partner_ids)), ("type", "=", "invoice")], ["parent_id"], order="id desc"
+        )
+        result = {partner_id: partner_id for partner_id in partner_ids}
+        for contact in contacts:  # newest first, so the first contact wins
+            result[contact.parent_id.id] = contact.id
+        return result
+
+    @api.model
     def _lock_partners(self, partner_ids):
         """Take the customers no other worker holds and skip the others (SKIP LOCKED semantics).
 
@@ -663,8 +677,7 @@ class CreditAction(models.Model):
         if not groups:
             return self.browse()
         levels = self.env["credit.policy.level"].browse({level_id for _partner, level_id in groups})
-        partners = self.env["res.partner"].browse({partner_id for partner_id, _level in groups})
-        invoice_contacts = {partner.id: partner.address_get(["invoice"])["invoice"] for partner in partners}
+        invoice_contacts = self._invoice_contacts({partner_id for partner_id, _level in groups})
         channel = {level.id: level.action_type for level in levels}
         vals_list = []
         for (partner_id, level_id), group in groups.items():

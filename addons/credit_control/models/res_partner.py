@@ -260,8 +260,8 @@ class ResPartner(models.Model):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError(self.env._("Unsupported search on 'Over Credit Limit'."))
         company = self.env.company
-        with_limit = self.sudo().search([("credit_limit", ">", 0), ("is_company", "=", True)]) | self.sudo().search(
-            [("credit_limit", ">", 0), ("parent_id", "=", False)]
+        with_limit = self.sudo().search(
+            [("credit_limit", ">", 0), "|", ("is_company", "=", True), ("parent_id", "=", False)]
         )
         exposure = with_limit._credit_exposure_by_partner(company)
         over = [

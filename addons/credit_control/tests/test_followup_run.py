@@ -339,3 +339,23 @@ class TestFollowupRun(CreditControlCommon):
         self._pay(invoice, days=1)
         self._run(days=2)
         self.assertFalse(self._thank_you_messages())
+
+    def test_reminder_recipients_are_found_in_one_query(self):
+        partners = self.Partner.create([{"name": f"Klant {index}", "customer_rank": 1} for index in range(6)])
+        contacts = self.Partner.create(
+            [{"name": f"Administratie {p.name}", "type": "invoice", "parent_id": p.id} for p in partners[:4]]
+        )
+        self.env.flush_all()
+
+        def count(ids):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            result = self.Action._invoice_contacts(set(ids))
+            return result, self.env.cr.sql_log_count - before
+
+        count(partners.ids)  # warm up the access-rule caches
+        _two, queries_two = count(partners[:2].ids)
+        recipients, queries_six = count(partners.ids)
+        self.assertEqual(queries_two, queries_six, "one lookup for the whole batch, not one per customer")
+        self.assertEqual({recipients[p.id] for p in partners[:4]}, set(contacts.ids))
+        self.assertEqual([recipients[p.id] for p in partners[4:]], partners[4:].ids)
