@@ -21,6 +21,12 @@ class AccountMoveLine(models.Model):
         "res.partner", string="Collection Agency", readonly=True, copy=False, index="btree_not_null"
     )
     credit_agency_date = fields.Date(string="Handed Over On", readonly=True, copy=False)
+    credit_interest_to = fields.Date(
+        string="Interest Charged Until",
+        readonly=True,
+        copy=False,
+        help="Statutory interest on this item has been invoiced up to and including this day.",
+    )
     credit_action_ids = fields.Many2many(
         "credit.action",
         "credit_action_account_move_line_rel",
@@ -31,16 +37,31 @@ class AccountMoveLine(models.Model):
         copy=False,
     )
 
-    def _credit_exclusion_sql(self, alias):
-        """SQL condition an open item (table alias ``alias``) must meet to be followed up.
+    def _credit_exclusion_sql(self, alias, today):
+        """SQL condition an open item (table alias ``alias``) must meet to be followed up on ``today``.
 
-        The one place that says what pauses follow-up: extend it (AND another condition) for
-        disputes, promises, payment plans or a collection agency.
+        The one place that says what pauses follow-up: an item excluded by hand, handed over to a
+        collection agency, or whose invoice is in an open dispute, an open promise to pay (until the
+        promised date plus the grace days) or an active payment plan. ``today`` is a parameter, not
+        ``CURRENT_DATE``, so that the run can be made for any day.
         """
         return SQL(
-            "NOT COALESCE(%s.credit_excluded, FALSE) AND %s.credit_agency_id IS NULL",
-            SQL.identifier(alias),
-            SQL.identifier(alias),
+            """NOT COALESCE(%(aml)s.credit_excluded, FALSE) AND %(aml)s.credit_agency_id IS NULL
+               AND NOT EXISTS (
+                    SELECT 1 FROM credit_dispute_account_move_rel dis_rel
+                      JOIN credit_dispute dis ON dis.id = dis_rel.dispute_id
+                     WHERE dis_rel.move_id = %(aml)s.move_id AND dis.state IN ('new', 'in_progress'))
+               AND NOT EXISTS (
+                    SELECT 1 FROM credit_promise_account_move_rel prom_rel
+                      JOIN credit_promise prom ON prom.id = prom_rel.promise_id
+                     WHERE prom_rel.move_id = %(aml)s.move_id AND prom.state = 'open'
+                       AND %(today)s::date <= prom.date_grace_end)
+               AND NOT EXISTS (
+                    SELECT 1 FROM credit_payment_plan_account_move_rel plan_rel
+                      JOIN credit_payment_plan plan ON plan.id = plan_rel.plan_id
+                     WHERE plan_rel.move_id = %(aml)s.move_id AND plan.state = 'active')""",
+            aml=SQL.identifier(alias),
+            today=today,
         )
 
     def _credit_refresh_partner_statistics(self):

@@ -7,11 +7,15 @@ class AccountPartialReconcile(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partials = super().create(vals_list)
-        (partials.debit_move_id | partials.credit_move_id)._credit_refresh_partner_statistics()
+        lines = partials.debit_move_id | partials.credit_move_id
+        lines._credit_refresh_partner_statistics()
+        self.env["credit.payment.plan"]._refresh_payments(lines.move_id)
         return partials
 
     def unlink(self):
         lines = self.debit_move_id | self.credit_move_id
         result = super().unlink()
-        lines.exists()._credit_refresh_partner_statistics()
+        lines = lines.exists()
+        lines._credit_refresh_partner_statistics()
+        self.env["credit.payment.plan"]._refresh_payments(lines.move_id)
         return result

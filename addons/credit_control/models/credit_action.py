@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import be_consumer, nl_bik
 from .credit_policy_level import ACTION_TYPES
@@ -16,8 +16,6 @@ _logger = logging.getLogger(__name__)
 
 # Partners locked and processed per transaction by the daily run.
 BATCH_SIZE = 500
-# First key of the transaction-level advisory locks that the daily run takes per customer.
-LOCK_NAMESPACE = 7_340_101
 # First key of the transaction-level advisory locks that the daily run takes per customer.
 LOCK_NAMESPACE = 7_340_101
 
@@ -79,6 +77,13 @@ class CreditAction(models.Model):
     skip_reason = fields.Text(readonly=True)
     result = fields.Text(readonly=True, help="What the action produced, or why it failed.")
     mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
+    interest_amount = fields.Monetary(
+        string="Statutory Interest",
+        compute="_compute_interest_amount",
+        store=True,
+        help="Statutory interest accrued on the overdue items up to the action's date and not yet charged, "
+        "when the level shows interest.",
+    )
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, index="btree_not_null")
     thanked = fields.Boolean(readonly=True, help="The customer was thanked after paying what this action followed up.")
 
@@ -91,6 +96,46 @@ class CreditAction(models.Model):
     def _compute_invoice_ids(self):
         for action in self:
             action.invoice_ids = action.line_ids.move_id
+
+    @api.depends("line_ids", "level_id.interest_type", "date")
+    def _compute_interest_amount(self):
+        tables = {}
+        for action in self:
+            interest = action._credit_interest_lines(tables)
+            action.interest_amount = action.currency_id.round(sum(interest.values()))
+
+    def _credit_interest_lines(self, tables=None):
+        """{journal item: statutory interest} accrued up to the action's date and not yet charged.
+
+        Interest runs from the day after the due date, or after the day up to which it was last charged,
+        on the item's open amount in company currency. ``tables`` caches the rate tables across actions.
+        """
+        self.ensure_one()
+        rate_type = self.level_id.interest_type
+        if not rate_type or rate_type == "none":
+            return {}
+        tables = {} if tables is None else tables
+        if rate_type not in tables:
+            tables[rate_type] = self.env["credit.interest.rate"]._rate_table(rate_type)
+        Rate = self.env["credit.interest.rate"]
+        result = {}
+        for line in self.line_ids.filtered("date_maturity"):
+            start = max(line.date_maturity, line.credit_interest_to or line.date_maturity) + timedelta(days=1)
+            result[line] = Rate._interest(rate_type, line.amount_residual, start, self.date, tables[rate_type])
+        return result
+
+    def _credit_fourteen_day_costs(self):
+        """The collection costs (BIK) the 14-day letter announces for the amount open."""
+        self.ensure_one()
+        return float(nl_bik.bik_collection_costs(self.amount))
+
+    def _credit_totals_by_currency(self):
+        """[(currency, open amount)] of the items, in the currency of their invoices."""
+        self.ensure_one()
+        totals = defaultdict(float)
+        for line in self.line_ids:
+            totals[line.currency_id] += line.amount_residual_currency
+        return [(currency, currency.round(amount)) for currency, amount in totals.items()]
 
     def write(self, vals):
         # Collectors postpone (date) and reassign (collector) proposals; the rest changes only
@@ -208,8 +253,8 @@ class CreditAction(models.Model):
             results.append(self._execute_sms())
         elif self.channel == "whatsapp":
             results.append(self._execute_whatsapp())
-        if level.fee_type != "none" and not self.fee_move_id:
-            results.append(self._execute_fee())
+        if (level.fee_type != "none" or level.invoice_interest) and not self.fee_move_id:
+            results.append(self._execute_charges())
         if self.channel == "credit_hold" or level.set_credit_hold:
             if not partner.credit_hold:
                 partner.sudo().write(
@@ -387,17 +432,54 @@ class CreditAction(models.Model):
             return fee, "" if fee else self.env._("The first reminder is free (Book XIX CEL).")
         return 0.0, ""
 
-    def _execute_fee(self):
-        """Post the fee as a customer invoice, once per action."""
-        amount, reason = self._fee_amount()
-        if self.currency_id.is_zero(amount):
-            return reason
+    def _execute_charges(self):
+        """Post the fee and the statutory interest of this step as one customer invoice, once per action.
+
+        Interest is charged per item for the days not charged before, so no day is charged twice.
+        """
+        level = self.level_id
         company = self.company_id
-        product = company.credit_fee_product_id
-        if not product:
-            raise UserError(
-                self.env._("Set the fee product in Accounting › Settings › Credit Control before charging fees.")
-            )
+        invoices = ", ".join(self.invoice_ids.mapped("name"))
+        invoice_lines, notes = [], []
+        if level.fee_type != "none":
+            amount, reason = self._fee_amount()
+            if self.currency_id.is_zero(amount):
+                notes.append(reason)
+            else:
+                product = company.credit_fee_product_id
+                if not product:
+                    raise UserError(
+                        self.env._(
+                            "Set the fee product in Accounting › Settings › Credit Control before charging fees."
+                        )
+                    )
+                fee_label = dict(level._fields["fee_type"]._description_selection(self.env))[level.fee_type]
+                invoice_lines.append(
+                    self._charge_line(
+                        product, self.env._("%(fee)s: %(invoices)s", fee=fee_label, invoices=invoices), amount
+                    )
+                )
+        interest = {}
+        if level.invoice_interest:
+            interest = {line: value for line, value in self._credit_interest_lines().items() if value > 0}
+            total = self.currency_id.round(sum(interest.values()))
+            if not self.currency_id.is_zero(total):
+                product = company.credit_interest_product_id or company.credit_fee_product_id
+                if not product:
+                    raise UserError(
+                        self.env._(
+                            "Set the interest product in Accounting › Settings › Credit Control before charging "
+                            "interest."
+                        )
+                    )
+                label = self.env._(
+                    "Statutory interest until %(date)s: %(invoices)s",
+                    date=format_date(self.env, self.date),
+                    invoices=invoices,
+                )
+                invoice_lines.append(self._charge_line(product, label, total))
+        if not invoice_lines:
+            return "\n".join(note for note in notes if note)
         journal = {"journal_id": company.credit_fee_journal_id.id} if company.credit_fee_journal_id else {}
         invoice = (
             self.env["account.move"]
@@ -410,30 +492,23 @@ class CreditAction(models.Model):
                     "partner_id": self.partner_id.id,
                     "company_id": company.id,
                     "invoice_date": self.date,
-                    "invoice_origin": ", ".join(self.invoice_ids.mapped("name")),
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "product_id": product.id,
-                                "name": self.env._(
-                                    "%(fee)s: %(invoices)s",
-                                    fee=dict(self.level_id._fields["fee_type"]._description_selection(self.env))[
-                                        self.level_id.fee_type
-                                    ],
-                                    invoices=", ".join(self.invoice_ids.mapped("name")),
-                                ),
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [Command.clear()],
-                            }
-                        )
-                    ],
+                    "invoice_origin": invoices,
+                    "invoice_line_ids": invoice_lines,
                 }
             )
         )
         invoice.action_post()
         self.sudo().fee_move_id = invoice
-        return self.env._("Fee invoice %(invoice)s of %(amount)s.", invoice=invoice.name, amount=self._format(amount))
+        if interest:
+            self.env["account.move.line"].union(*interest).sudo().write({"credit_interest_to": self.date})
+        return self.env._(
+            "Fee invoice %(invoice)s of %(amount)s.", invoice=invoice.name, amount=self._format(invoice.amount_total)
+        )
+
+    def _charge_line(self, product, label, amount):
+        return Command.create(
+            {"product_id": product.id, "name": label, "quantity": 1, "price_unit": amount, "tax_ids": [Command.clear()]}
+        )
 
     def _invoice_attachments(self):
         """A PDF of each invoice followed up: the one Odoo keeps for the invoice, else rendered now."""
@@ -504,7 +579,7 @@ class CreditAction(models.Model):
         action, or on a failed one that waits for the collector, are left out.
         """
         key = str(company.id)
-        exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml")
+        exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml", today)
         partner_filter = SQL("AND cp.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL("")
         return SQL(
             """

@@ -21,6 +21,13 @@ class CreditPolicy(models.Model):
     level_count = fields.Integer(compute="_compute_level_count")
     segment_ids = fields.One2many("credit.segment", "policy_id", string="Segments")
     note = fields.Html(string="Description", translate=True)
+    credit_plan_break_level_id = fields.Many2one(
+        "credit.policy.level",
+        string="Resume After a Broken Plan At",
+        domain="[('policy_id', '=', id)]",
+        help="When a payment plan breaks, follow-up of its invoices resumes at this level. "
+        "Empty: at the level the invoices were at.",
+    )
 
     @api.depends("level_ids")
     def _compute_level_count(self):

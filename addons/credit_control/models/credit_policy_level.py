@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .credit_interest_rate import RATE_TYPES
+
 ACTION_TYPES = [
     ("email", "Email"),
     ("letter", "Letter"),
@@ -77,6 +79,18 @@ class CreditPolicyLevel(models.Model):
         "at most 7.50 plus postage. The fee is posted as a customer invoice.",
     )
     fee_amount = fields.Float(digits="Account", help="Fixed fee, or the postage for Belgian reminders.")
+    interest_type = fields.Selection(
+        [("none", "No Interest"), *RATE_TYPES],
+        string="Statutory Interest",
+        default="none",
+        required=True,
+        help="Show the statutory interest accrued on each overdue item on this reminder, at the dated rates "
+        "under Configuration › Interest Rates.",
+    )
+    invoice_interest = fields.Boolean(
+        help="Also charge the interest accrued since the due date (or since it was last charged) on the fee "
+        "invoice; each day of interest is charged once.",
+    )
     is_fourteen_day_letter = fields.Boolean(
         string="Dutch 14-day Letter",
         help="This step is the 'veertiendagenbrief' (art. 6:96 lid 6 BW) that must precede collection costs.",

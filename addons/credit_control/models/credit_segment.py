@@ -58,8 +58,33 @@ class CreditSegment(models.Model):
         string="Thank After Payment",
         help="Customers of this segment who were followed up get a thank-you email once they have paid in full.",
     )
+    currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
+    credit_plan_max_installments = fields.Integer(
+        string="Plan: Most Installments Online",
+        help="The most installments a customer of this segment can ask for on the portal; 0: no payment plans "
+        "from the portal.",
+    )
+    credit_plan_max_amount = fields.Monetary(
+        string="Plan: Largest Amount Online",
+        help="The largest total a payment plan requested on the portal may cover; 0: no limit.",
+    )
+    credit_plan_auto_approve = fields.Boolean(
+        string="Plan: Approve Automatically",
+        help="A payment plan requested on the portal within these limits is approved at once, without a credit "
+        "manager.",
+    )
+    credit_plan_instead_of_reminders = fields.Boolean(
+        string="Plan Instead of Reminders",
+        help="Structurally late customers: propose a payment plan instead of sending reminders.",
+    )
     color = fields.Integer()
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+
+    @api.depends("company_id")
+    @api.depends_context("company")
+    def _compute_currency_id(self):
+        for segment in self:
+            segment.currency_id = segment.company_id.currency_id or self.env.company.currency_id
 
     @api.depends_context("company")
     def _compute_partner_count(self):

@@ -18,8 +18,28 @@ class ResCompany(models.Model):
     credit_fee_product_id = fields.Many2one(
         "product.product", string="Fee Product", help="Product of the fee invoices that follow-up levels post."
     )
+    credit_interest_product_id = fields.Many2one(
+        "product.product",
+        string="Interest Product",
+        help="Product of the statutory interest charged by follow-up levels; the fee product when empty.",
+    )
     credit_fee_journal_id = fields.Many2one(
         "account.journal", string="Fee Journal", domain="[('type', '=', 'sale')]", help="Sales journal of fee invoices."
+    )
+    credit_promise_grace_days = fields.Integer(
+        string="Promise Grace Days",
+        default=3,
+        help="Days after a promised date that follow-up still waits for the payment before the promise is broken.",
+    )
+    credit_plan_grace_days = fields.Integer(
+        string="Payment Plan Grace Days",
+        default=5,
+        help="Days after an installment's due date before an unpaid installment breaks the payment plan.",
+    )
+    credit_plan_reminder_days = fields.Integer(
+        string="Installment Reminder Days",
+        default=3,
+        help="The customer is reminded of an installment this many days before its due date.",
     )
     credit_overdue_block_tolerance = fields.Monetary(
         string="Overdue Tolerance",

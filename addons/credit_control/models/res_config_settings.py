@@ -7,7 +7,11 @@ class ResConfigSettings(models.TransientModel):
     credit_overdue_block_days = fields.Integer(related="company_id.credit_overdue_block_days", readonly=False)
     credit_default_policy_id = fields.Many2one(related="company_id.credit_default_policy_id", readonly=False)
     credit_fee_product_id = fields.Many2one(related="company_id.credit_fee_product_id", readonly=False)
+    credit_interest_product_id = fields.Many2one(related="company_id.credit_interest_product_id", readonly=False)
     credit_fee_journal_id = fields.Many2one(related="company_id.credit_fee_journal_id", readonly=False)
+    credit_promise_grace_days = fields.Integer(related="company_id.credit_promise_grace_days", readonly=False)
+    credit_plan_grace_days = fields.Integer(related="company_id.credit_plan_grace_days", readonly=False)
+    credit_plan_reminder_days = fields.Integer(related="company_id.credit_plan_reminder_days", readonly=False)
     credit_overdue_block_tolerance = fields.Monetary(
         related="company_id.credit_overdue_block_tolerance",
         currency_field="currency_id",

@@ -30,6 +30,7 @@ CREDIT_STAT_FIELDS = {
     "credit_overdue_amount",
     "credit_avg_days_late",
     "credit_late_ratio",
+    "credit_promise_kept_rate",
 }
 # Behaviour is measured on the items that fell due in this many days before today.
 BEHAVIOUR_WINDOW_DAYS = 365
@@ -123,6 +124,14 @@ class ResPartner(models.Model):
         help="Share of the items due in the last 12 months that were paid late or are still overdue.",
     )
 
+    credit_promise_kept_rate = fields.Float(
+        string="Promises Kept",
+        company_dependent=True,
+        readonly=True,
+        digits=(16, 4),
+        help="Share of the customer's promises to pay that were kept, of those kept or broken.",
+    )
+
     # ------------------------------------------------------------------
     # External rating
     # ------------------------------------------------------------------
@@ -175,6 +184,39 @@ class ResPartner(models.Model):
         action = self.env["ir.actions.act_window"]._for_xml_id("credit_control.credit_action_history_action")
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         return action
+
+    # Disputes, promises to pay and payment plans (smart buttons)
+    credit_dispute_count = fields.Integer(string="Disputes", compute="_compute_credit_arrangement_counts")
+    credit_promise_count = fields.Integer(string="Promises", compute="_compute_credit_arrangement_counts")
+    credit_plan_count = fields.Integer(string="Payment Plans", compute="_compute_credit_arrangement_counts")
+
+    def _compute_credit_arrangement_counts(self):
+        commercial = self.commercial_partner_id.ids
+        counts = {
+            model: dict(self.env[model]._read_group([("partner_id", "in", commercial)], ["partner_id"], ["__count"]))
+            for model in ("credit.dispute", "credit.promise", "credit.payment.plan")
+        }
+        for partner in self:
+            cp = partner.commercial_partner_id
+            partner.credit_dispute_count = counts["credit.dispute"].get(cp, 0)
+            partner.credit_promise_count = counts["credit.promise"].get(cp, 0)
+            partner.credit_plan_count = counts["credit.payment.plan"].get(cp, 0)
+
+    def _credit_arrangement_action(self, xml_id):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xml_id)
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_credit_view_disputes(self):
+        return self._credit_arrangement_action("credit_control.credit_dispute_action")
+
+    def action_credit_view_promises(self):
+        return self._credit_arrangement_action("credit_control.credit_promise_action")
+
+    def action_credit_view_plans(self):
+        return self._credit_arrangement_action("credit_control.credit_payment_plan_action")
 
     def _credit_statement_lines(self):
         """The customer's open receivable items in the current company, oldest due first."""
@@ -629,7 +671,7 @@ class ResPartner(models.Model):
 
     @api.model
     def _cron_credit_followup(self):
-        """The daily credit control run, company by company: statistics, segments, then follow-up.
+        """The daily credit control run, company by company: statistics, segments, promises and plans, follow-up.
 
         Statistics and segments are committed per company, the follow-up per batch of customers,
         so a crash never loses finished work; a rerun the same day finds nothing new (idempotent).
@@ -643,8 +685,11 @@ class ResPartner(models.Model):
         for company in self.env["res.company"].search([]):
             self.with_company(company)._credit_compute_statistics(company)
             self.env["credit.segment"].with_company(company)._assign_segments(company)
+            # promises and plans decided first: a broken one resumes follow-up in today's run
+            self.env["credit.promise"].with_company(company)._check_promises(company)
+            self.env["credit.payment.plan"].with_company(company)._check_plans(company)
             if auto_commit:
-                # Safe: this company's statistics and segments are complete and consistent here.
+                # Safe: this company's statistics, segments, promises and plans are complete and consistent here.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env["credit.action"].with_company(company)._run_followup(company, auto_commit=auto_commit)
         return True

@@ -1,6 +1,7 @@
 from . import (
     test_fee_rules,
     test_followup_fees,
+    test_followup_interest,
     test_followup_journey,
     test_followup_run,
     test_partner_statistics,

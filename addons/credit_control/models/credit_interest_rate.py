@@ -1,0 +1,59 @@
+from decimal import Decimal
+
+from odoo import api, fields, models
+
+from ..tools import statutory_interest
+
+RATE_TYPES = [
+    ("nl_consumer", "Dutch statutory interest (art. 6:119 BW)"),
+    ("nl_commercial", "Dutch commercial interest (art. 6:119a BW)"),
+    ("be_late_payment", "Belgian late-payment interest (Act of 2 August 2002)"),
+]
+# Dutch statutory interest is added to the principal at the end of each year (art. 6:119 lid 2 BW).
+COMPOUND_YEARLY = {"nl_consumer", "nl_commercial"}
+
+
+class CreditInterestRate(models.Model):
+    """A statutory interest rate in force from a date until the next rate of the same kind.
+
+    Shipped as data up to the last published half-year; the credit manager adds each new rate when it is
+    published (1 January and 1 July).
+    """
+
+    _name = "credit.interest.rate"
+    _description = "Statutory Interest Rate"
+    _order = "rate_type, date_from desc"
+    _rec_name = "rate_type"
+
+    rate_type = fields.Selection(RATE_TYPES, string="Interest", required=True, index=True)
+    date_from = fields.Date(string="In Force From", required=True)
+    rate = fields.Float(string="Annual Rate (%)", digits=(5, 2), required=True)
+    source = fields.Char(help="Where the rate was published.")
+
+    _sql_constraints = [
+        ("rate_type_date_unique", "UNIQUE(rate_type, date_from)", "There is already a rate from that date."),
+        ("rate_positive", "CHECK(rate >= 0)", "An interest rate cannot be negative."),
+    ]
+
+    @api.model
+    def _rate_table(self, rate_type):
+        """The rates of one kind as [(date_from, Decimal percent)], oldest first."""
+        rates = self.sudo().search_fetch([("rate_type", "=", rate_type)], ["date_from", "rate"], order="date_from")
+        return [(rate.date_from, Decimal(str(rate.rate))) for rate in rates]
+
+    @api.model
+    def _interest(self, rate_type, principal, date_from, date_to, table=None):
+        """Interest on ``principal`` for the days ``date_from``..``date_to`` (inclusive), 0.0 when none is known.
+
+        ``table`` is the rate table when the caller already has it (one query for a whole batch).
+        """
+        table = self._rate_table(rate_type) if table is None else table
+        if not table or date_to < date_from or principal <= 0:
+            return 0.0
+        # days before the first rate shipped earn no interest rather than failing the run
+        date_from = max(date_from, table[0][0])
+        return float(
+            statutory_interest.statutory_interest(
+                principal, date_from, date_to, table, compound_yearly=rate_type in COMPOUND_YEARLY
+            )
+        )
