@@ -43,9 +43,19 @@ class AccountMoveLine(models.Model):
         The one place that says what pauses follow-up: an item excluded by hand, handed over to a
         collection agency, or whose invoice is in an open dispute, an open promise to pay (until the
         promised date plus the grace days) or an active payment plan. ``today`` is a parameter, not
-        ``CURRENT_DATE``, so that the run can be made for any day.
+        ``CURRENT_DATE``, so that the run can be made for any day. The fields read are flushed by
+        ``env.execute_query`` (``to_flush``), so records created in the same transaction count.
         """
-        return SQL(
+        to_flush = [
+            self.env[model]._fields[fname]
+            for model, fnames in (
+                ("credit.dispute", ("state", "move_ids")),
+                ("credit.promise", ("state", "move_ids", "date_grace_end")),
+                ("credit.payment.plan", ("state", "move_ids")),
+            )
+            for fname in fnames
+        ]
+        condition = SQL(
             """NOT COALESCE(%(aml)s.credit_excluded, FALSE) AND %(aml)s.credit_agency_id IS NULL
                AND NOT EXISTS (
                     SELECT 1 FROM credit_dispute_account_move_rel dis_rel
@@ -63,6 +73,7 @@ class AccountMoveLine(models.Model):
             aml=SQL.identifier(alias),
             today=today,
         )
+        return SQL(" ".join(["%s"] * (len(to_flush) + 1)), condition, *(SQL("", to_flush=field) for field in to_flush))
 
     def _credit_refresh_partner_statistics(self):
         """Bring the stored credit statistics of these lines' customers up to date.

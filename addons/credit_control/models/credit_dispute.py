@@ -1,0 +1,345 @@
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount
+
+from .account_move import OPEN_DISPUTE_STATES
+from .credit_dispute_reason import DISPUTE_CATEGORIES
+
+# Days a new dispute has to be answered, by default.
+DISPUTE_DEADLINE_DAYS = 14
+
+
+class CreditDispute(models.Model):
+    """A customer disputes (part of) one or more invoices: while open, their follow-up pauses.
+
+    Closed by a credit note (resolved), a rejection explained to the customer, or a cancellation.
+    Never deleted.
+    """
+
+    _name = "credit.dispute"
+    _description = "Invoice Dispute"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    move_ids = fields.Many2many(
+        "account.move",
+        "credit_dispute_account_move_rel",
+        "dispute_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
+        "('payment_state', 'not in', ('paid', 'in_payment', 'reversed'))]",
+    )
+    amount = fields.Monetary(
+        string="Disputed Amount",
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="The part of the invoices the customer disputes; at most what is still open on them.",
+    )
+    reason_id = fields.Many2one("credit.dispute.reason", required=True, tracking=True)
+    reason_category = fields.Selection(DISPUTE_CATEGORIES, related="reason_id.category", store=True)
+    description = fields.Text(help="What the customer says is wrong.")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        tracking=True,
+        index=True,
+        default=lambda self: self.env.user if not self.env.user.share else False,
+        domain="[('share', '=', False)]",
+    )
+    state = fields.Selection(
+        [
+            ("new", "New"),
+            ("in_progress", "In Progress"),
+            ("resolved", "Resolved"),
+            ("rejected", "Rejected"),
+            ("cancelled", "Cancelled"),
+        ],
+        string="Stage",
+        default="new",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    source = fields.Selection(
+        [("collector", "Collector"), ("portal", "Customer Portal")], default="collector", required=True, readonly=True
+    )
+    date_opened = fields.Date(
+        string="Opened On", default=fields.Date.context_today, required=True, readonly=True, copy=False
+    )
+    date_deadline = fields.Date(
+        string="Deadline",
+        tracking=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=DISPUTE_DEADLINE_DAYS),
+    )
+    resolution = fields.Text(copy=False, help="How the dispute was closed; a rejection's explanation to the customer.")
+    credit_note_id = fields.Many2one("account.move", readonly=True, copy=False, index="btree_not_null", tracking=True)
+    date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
+    cycle_time_days = fields.Float(
+        string="Cycle Time (days)",
+        compute="_compute_cycle_time_days",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Days from opening to closing the dispute.",
+    )
+    credit_action_id = fields.Many2one(
+        "credit.action", string="Follow-up Action", readonly=True, copy=False, index="btree_not_null"
+    )
+
+    @api.depends("move_ids")
+    def _compute_amount(self):
+        for dispute in self:
+            dispute.amount = dispute.move_ids._origin._credit_open_residual() if dispute.move_ids else 0.0
+
+    @api.depends("date_opened", "date_closed")
+    def _compute_cycle_time_days(self):
+        for dispute in self:
+            closed = dispute.date_closed
+            dispute.cycle_time_days = (closed - dispute.date_opened).days if closed and dispute.date_opened else 0.0
+
+    def _compute_access_url(self):
+        for dispute in self:
+            dispute.access_url = f"/my/disputes/{dispute.id}"
+
+    @api.depends("name", "partner_id.name")
+    def _compute_display_name(self):
+        for dispute in self:
+            dispute.display_name = self.env._("Dispute %(name)s", name=dispute.name)
+
+    @api.constrains("partner_id", "move_ids", "amount")
+    def _check_invoices_and_amount(self):
+        for dispute in self.filtered(lambda d: d.state in OPEN_DISPUTE_STATES):
+            dispute.move_ids._credit_check_open_invoices(dispute.partner_id)
+            if dispute.move_ids.company_id != dispute.company_id:
+                raise UserError(self.env._("Choose invoices of the dispute's company."))
+            open_amount = dispute.move_ids._credit_open_residual()
+            if dispute.currency_id.compare_amounts(dispute.amount, 0.0) <= 0:
+                raise UserError(self.env._("The disputed amount must be more than zero."))
+            if dispute.currency_id.compare_amounts(dispute.amount, open_amount) > 0:
+                raise UserError(
+                    self.env._(
+                        "The disputed amount %(amount)s is more than the %(open)s still open on the invoices. "
+                        "Lower the amount or add the other invoices.",
+                        amount=dispute._format(dispute.amount),
+                        open=dispute._format(open_amount),
+                    )
+                )
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        action = self.env["credit.action"].browse(values.get("credit_action_id") or [])
+        if action:
+            values.setdefault("partner_id", action.partner_id.id)
+            values.setdefault("company_id", action.company_id.id)
+            invoices = action.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.amount_residual)
+            values.setdefault("move_ids", [Command.set(invoices.ids)])
+        return values
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                vals["partner_id"] = Partner.browse(vals["partner_id"]).commercial_partner_id.id
+            if vals.get("name", self.env._("New")) == self.env._("New"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("credit.dispute") or "/"
+        disputes = super().create(vals_list)
+        for dispute in disputes.filtered("credit_action_id"):
+            dispute._cancel_followup_proposal()
+        return disputes
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("Disputes are kept as history: cancel the dispute instead of deleting it."))
+
+    def _format(self, amount):
+        return format_amount(self.env, amount, self.currency_id)
+
+    def _cancel_followup_proposal(self):
+        """The worklist proposal this record came from is taken care of: cancel it."""
+        action = self.credit_action_id
+        if action.state in ("proposed", "failed"):
+            action.action_cancel()
+            self.message_post(
+                body=self.env._(
+                    "Recorded from follow-up action %(action)s, which is cancelled.", action=action.display_name
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    # ------------------------------------------------------------------
+    # Stages
+    # ------------------------------------------------------------------
+
+    def _check_open(self):
+        closed = self.filtered(lambda d: d.state not in OPEN_DISPUTE_STATES)
+        if closed:
+            raise UserError(self.env._("Dispute %(name)s is already closed.", name=", ".join(closed.mapped("name"))))
+
+    def _close(self, state, resolution=None):
+        vals = {"state": state, "date_closed": fields.Date.context_today(self)}
+        if resolution:
+            vals["resolution"] = resolution
+        self.write(vals)
+        self.activity_ids.action_feedback(feedback=self.env._("Dispute closed."))
+
+    def action_start(self):
+        self._check_open()
+        self.filtered(lambda d: d.state == "new").write({"state": "in_progress"})
+        return True
+
+    def action_resolve_credit_note(self):
+        """Odoo's own reversal wizard for the disputed invoices; the credit note it makes is linked to this
+        dispute, and posting it resolves the dispute (see ``account.move._reverse_moves``)."""
+        self.ensure_one()
+        self._check_open()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Credit Note"),
+            "res_model": "account.move.reversal",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "active_model": "account.move",
+                "active_ids": self.move_ids.ids,
+                "credit_dispute_id": self.id,
+                "default_reason": self.env._("Dispute %(name)s", name=self.name),
+            },
+        }
+
+    def _link_credit_notes(self, credit_notes):
+        self.ensure_one()
+        self.credit_note_id = credit_notes[:1]
+        self.message_post(
+            body=self.env._(
+                "Credit note %(notes)s made for this dispute; posting it resolves the dispute.",
+                notes=", ".join(credit_notes.mapped("display_name")),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        if self.state == "new":
+            self.state = "in_progress"
+        if credit_notes[:1].state == "posted":
+            self._resolve_by_credit_note()
+
+    def _resolve_by_credit_note(self):
+        for dispute in self:
+            note = dispute.credit_note_id
+            dispute._close(
+                "resolved",
+                self.env._(
+                    "Credit note %(note)s of %(amount)s.",
+                    note=note.name,
+                    amount=dispute._format(abs(note.amount_total_signed)),
+                ),
+            )
+
+    def action_reject(self):
+        self.ensure_one()
+        self._check_open()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reject Dispute"),
+            "res_model": "credit.dispute.reject",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_dispute_id": self.id},
+        }
+
+    def _reject(self, explanation):
+        """Close as rejected and tell the customer why (an email in the dispute's thread). Follow-up of the
+        invoices resumes at the level they were at."""
+        explanation = (explanation or "").strip()
+        if not explanation:
+            raise UserError(self.env._("Explain to the customer why the dispute is rejected."))
+        self._check_open()
+        for dispute in self.with_context(mail_notify_force_send=False):
+            dispute.message_post(
+                body=Markup("<p>%s</p><p>%s</p>")
+                % (self.env._("Your dispute %(name)s has been rejected.", name=dispute.name), explanation),
+                subject=self.env._("Your dispute %(name)s", name=dispute.name),
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=dispute.partner_id.ids,
+            )
+        self._close("rejected", explanation)
+
+    def action_cancel(self):
+        self._check_open()
+        self._close("cancelled")
+        return True
+
+    # ------------------------------------------------------------------
+    # API for the customer portal (called with sudo, after checking that the invoices are the user's)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_create(self, partner, invoices, reason, comment, attachment_ids=None):
+        """Open a dispute for ``partner`` (a portal user's partner) on ``invoices``.
+
+        Raises a ``UserError`` when the invoices are not open posted invoices of the partner's
+        commercial entity. The customer's comment goes into the thread; the collector gets an activity.
+        """
+        commercial = invoices._credit_check_open_invoices(partner)
+        if not reason:
+            raise UserError(self.env._("Choose the reason of your dispute."))
+        comment = (comment or "").strip()
+        if not comment:
+            raise UserError(self.env._("Tell us what is wrong with the invoice."))
+        company = invoices.company_id
+        collector = invoices._credit_responsible_user(partner)
+        dispute = self.with_company(company).create(
+            {
+                "partner_id": commercial.id,
+                "company_id": company.id,
+                "move_ids": [Command.set(invoices.ids)],
+                "reason_id": reason.id,
+                "description": comment,
+                "user_id": collector.id,
+                "source": "portal",
+            }
+        )
+        dispute.message_subscribe(partner_ids=partner.ids)
+        dispute.with_context(mail_notify_force_send=False).message_post(
+            body=comment,
+            author_id=partner.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            attachment_ids=list(attachment_ids or []),
+        )
+        dispute.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=dispute.date_deadline,
+            summary=self.env._("Dispute from the portal: %(reason)s", reason=reason.name),
+            note=comment,
+            user_id=collector.id,
+        )
+        return dispute

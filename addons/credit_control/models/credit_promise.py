@@ -1,0 +1,290 @@
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_amount
+
+# A promise is for next week unless the customer says otherwise.
+PROMISE_DEFAULT_DAYS = 7
+
+
+class CreditPromise(models.Model):
+    """The customer promises to pay an amount on some invoices by a date.
+
+    While open, and until the date plus the company's grace days, the invoices' follow-up pauses.
+    The daily check marks the promise kept (what was open fell by the amount) or broken (follow-up
+    resumes, the collector is told).
+    """
+
+    _name = "credit.promise"
+    _description = "Promise to Pay"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        tracking=True,
+        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    move_ids = fields.Many2many(
+        "account.move",
+        "credit_promise_account_move_rel",
+        "promise_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
+        "('payment_state', 'not in', ('paid', 'in_payment', 'reversed'))]",
+    )
+    amount = fields.Monetary(
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="What the customer promises to pay; at most what is still open on the invoices.",
+    )
+    date = fields.Date(
+        string="Promised Date",
+        required=True,
+        tracking=True,
+        default=lambda self: fields.Date.context_today(self) + timedelta(days=PROMISE_DEFAULT_DAYS),
+    )
+    date_grace_end = fields.Date(
+        string="Follow-up Paused Until",
+        compute="_compute_date_grace_end",
+        store=True,
+        help="The promised date plus the company's grace days: until then the invoices are not followed up.",
+    )
+    state = fields.Selection(
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        default="open",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        tracking=True,
+        index=True,
+        default=lambda self: self.env.user if not self.env.user.share else False,
+        domain="[('share', '=', False)]",
+    )
+    source = fields.Selection(
+        [("collector", "Collector"), ("portal", "Customer Portal")], default="collector", required=True, readonly=True
+    )
+    residual_at_promise = fields.Monetary(
+        string="Open When Promised", readonly=True, copy=False, help="What was open on the invoices at the promise."
+    )
+    note = fields.Text()
+    credit_action_id = fields.Many2one(
+        "credit.action", string="Follow-up Action", readonly=True, copy=False, index="btree_not_null"
+    )
+
+    @api.depends("move_ids")
+    def _compute_amount(self):
+        for promise in self:
+            promise.amount = promise.move_ids._origin._credit_open_residual() if promise.move_ids else 0.0
+
+    @api.depends("date", "company_id.credit_promise_grace_days")
+    def _compute_date_grace_end(self):
+        for promise in self:
+            promise.date_grace_end = promise.date and promise.date + timedelta(
+                days=promise.company_id.credit_promise_grace_days
+            )
+
+    @api.depends("partner_id.name", "amount", "date")
+    def _compute_display_name(self):
+        for promise in self:
+            promise.display_name = self.env._(
+                "Promise %(amount)s by %(date)s",
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                date=promise.date,
+            )
+
+    @api.constrains("partner_id", "move_ids", "amount", "date")
+    def _check_terms(self):
+        today = fields.Date.context_today(self)
+        for promise in self.filtered(lambda p: p.state == "open"):
+            promise.move_ids._credit_check_open_invoices(promise.partner_id)
+            if promise.move_ids.company_id != promise.company_id:
+                raise UserError(self.env._("Choose invoices of the promise's company."))
+            if promise.date < today:
+                raise UserError(
+                    self.env._(
+                        "The promised date %(date)s is in the past: choose today or a later date.", date=promise.date
+                    )
+                )
+            owed = promise.move_ids._credit_open_residual()
+            if promise.currency_id.compare_amounts(promise.amount, 0.0) <= 0:
+                raise UserError(self.env._("The promised amount must be more than zero."))
+            if promise.currency_id.compare_amounts(promise.amount, owed) > 0:
+                raise UserError(
+                    self.env._(
+                        "The promised amount %(amount)s is more than the %(owed)s still open on the invoices. "
+                        "Lower the amount or add the other invoices.",
+                        amount=format_amount(self.env, promise.amount, promise.currency_id),
+                        owed=format_amount(self.env, owed, promise.currency_id),
+                    )
+                )
+
+    @api.model
+    def default_get(self, fields_list):
+        """Prefilled from a worklist action (``default_credit_action_id``): its customer, invoices and amount."""
+        values = super().default_get(fields_list)
+        action = self.env["credit.action"].browse(values.get("credit_action_id") or [])
+        if action:
+            invoices = action.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.amount_residual)
+            values.setdefault("partner_id", action.partner_id.id)
+            values.setdefault("company_id", action.company_id.id)
+            values.setdefault("move_ids", [Command.set(invoices.ids)])
+            values.setdefault("amount", min(action.amount, invoices._credit_open_residual()))
+        return values
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                vals["partner_id"] = Partner.browse(vals["partner_id"]).commercial_partner_id.id
+        promises = super().create(vals_list)
+        for promise in promises:
+            promise.residual_at_promise = promise.move_ids._credit_open_residual()
+            if promise.credit_action_id.state in ("proposed", "failed"):
+                promise.credit_action_id.action_cancel()
+                promise.message_post(
+                    body=self.env._(
+                        "Recorded from follow-up action %(action)s, which is cancelled.",
+                        action=promise.credit_action_id.display_name,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        return promises
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise UserError(self.env._("Promises to pay are kept as history: cancel the promise instead of deleting it."))
+
+    def action_cancel(self):
+        if self.filtered(lambda p: p.state != "open"):
+            raise UserError(self.env._("Only open promises can be cancelled."))
+        self.write({"state": "cancelled"})
+        return True
+
+    # ------------------------------------------------------------------
+    # Daily check
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _check_promises(self, company, today=None):
+        """Decide the open promises of ``company``: kept once what was open fell by the promised
+        amount, broken when the grace days have passed without that. One search for the company;
+        a second run the same day changes nothing. Returns (kept, broken)."""
+        today = today or fields.Date.context_today(self)
+        promises = self.search([("company_id", "=", company.id), ("state", "=", "open")])
+        kept, broken = self.browse(), self.browse()
+        for promise in promises:
+            paid = promise.residual_at_promise - promise.move_ids._credit_open_residual()
+            if promise.currency_id.compare_amounts(paid, promise.amount) >= 0:
+                kept |= promise
+            elif promise.date_grace_end < today:
+                broken |= promise
+        if kept:
+            kept.write({"state": "kept"})
+            kept._message_log_batch(
+                bodies={p.id: self.env._("Promise kept: the promised amount has been paid.") for p in kept}
+            )
+        if broken:
+            broken.write({"state": "broken"})
+            for promise in broken:
+                user = promise.user_id or promise.partner_id.with_company(company).credit_collector_id
+                body = self.env._(
+                    "Promise broken: %(amount)s was promised by %(date)s and has not been paid. "
+                    "Follow-up of the invoices resumes.",
+                    amount=format_amount(self.env, promise.amount, promise.currency_id),
+                    date=promise.date,
+                )
+                promise.message_post(body=body, subtype_xmlid="mail.mt_note")
+                promise.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=today,
+                    summary=self.env._("Promise to pay broken"),
+                    note=body,
+                    user_id=(user or self.env.user).id,
+                )
+        if kept or broken:
+            self._update_kept_rate(company, (kept | broken).partner_id)
+        return kept, broken
+
+    @api.model
+    def _update_kept_rate(self, company, partners):
+        """Store each customer's share of decided promises that were kept (one SQL statement)."""
+        self.flush_model(["partner_id", "company_id", "state"])
+        key = str(company.id)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH rates AS (
+                    SELECT partner_id,
+                           ROUND(COUNT(*) FILTER (WHERE state = 'kept')::numeric / COUNT(*), 4) AS rate
+                      FROM credit_promise
+                     WHERE company_id = %(company)s
+                       AND state IN ('kept', 'broken')
+                       AND partner_id = ANY(%(partners)s)
+                  GROUP BY partner_id
+                )
+                UPDATE res_partner p
+                   SET credit_promise_kept_rate = COALESCE(p.credit_promise_kept_rate, '{}'::jsonb)
+                                                  || jsonb_build_object(%(key)s, r.rate)
+                  FROM rates r
+                 WHERE p.id = r.partner_id
+                """,
+                company=company.id,
+                partners=partners.ids,
+                key=key,
+            )
+        )
+        self.env["res.partner"].invalidate_model(["credit_promise_kept_rate"])
+
+    # ------------------------------------------------------------------
+    # API for the customer portal (called with sudo, after checking that the invoices are the user's)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _portal_create(self, partner, invoices, date, amount=None):
+        """Record the promise of ``partner`` (a portal user's partner) to pay ``amount`` (default: all
+        that is open) on ``invoices`` by ``date``. Raises a ``UserError`` on invoices that are not the
+        customer's open invoices, a date in the past or an amount above what is owed."""
+        commercial = invoices._credit_check_open_invoices(partner)
+        company = invoices.company_id
+        collector = invoices._credit_responsible_user(partner)
+        vals = {
+            "partner_id": commercial.id,
+            "company_id": company.id,
+            "move_ids": [Command.set(invoices.ids)],
+            "date": fields.Date.to_date(date),
+            "user_id": collector.id,
+            "source": "portal",
+        }
+        if amount is not None:
+            vals["amount"] = amount
+        promise = self.with_company(company).create(vals)
+        promise.message_subscribe(partner_ids=partner.ids)
+        promise.message_post(
+            body=self.env._(
+                "%(partner)s promises to pay %(amount)s by %(date)s (customer portal).",
+                partner=partner.display_name,
+                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                date=promise.date,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return promise
