@@ -34,6 +34,7 @@
         "views/credit_dispute_views.xml",
         "views/credit_promise_views.xml",
         "views/credit_payment_plan_views.xml",
+        "views/credit_portal_templates.xml",
         "wizard/credit_override_approve_views.xml",
         "wizard/credit_action_skip_views.xml",
         "wizard/credit_agency_export_views.xml",

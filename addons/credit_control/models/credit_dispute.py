@@ -7,7 +7,6 @@ from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
 from .account_move import OPEN_DISPUTE_STATES
-from .credit_dispute_reason import DISPUTE_CATEGORIES
 
 # Days a new dispute has to be answered, by default.
 DISPUTE_DEADLINE_DAYS = 14
@@ -58,7 +57,7 @@ class CreditDispute(models.Model):
         help="The part of the invoices the customer disputes; at most what is still open on them.",
     )
     reason_id = fields.Many2one("credit.dispute.reason", required=True, tracking=True)
-    reason_category = fields.Selection(DISPUTE_CATEGORIES, related="reason_id.category", store=True)
+    reason_category = fields.Selection(related="reason_id.category", store=True)
     description = fields.Text(help="What the customer says is wrong.")
     user_id = fields.Many2one(
         "res.users",

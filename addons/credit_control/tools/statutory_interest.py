@@ -17,6 +17,7 @@ from itertools import pairwise
 CENT = Decimal("0.01")
 DAYS_IN_YEAR = Decimal(365)
 
+
 def _money(amount):
     return amount if isinstance(amount, Decimal) else Decimal(str(amount))
 
