@@ -4,11 +4,12 @@ DB ?= credit_control
 PORT ?= 8069
 ADDONS_PATH = $(shell $(PYTHON) -c "import odoo.addons, os; print(','.join([p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, 'base'))] + ['$(CURDIR)/addons']))" 2>/dev/null)
 
-.PHONY: setup run db test lint pot help
+.PHONY: setup run db test bench lint pot help
 
 help:
 	@echo "make run    set up everything, create the '$(DB)' database with demo data, start Odoo on :$(PORT)"
-	@echo "make test   run the test suite on a fresh database"
+	@echo "make test   run the test suite on a fresh database, then a tiny benchmark run (smoke)"
+	@echo "make bench  benchmark the daily run against OCA and raw SQL (BENCH_ARGS=--large for 1M items)"
 	@echo "make lint   ruff + pylint-odoo mandatory checks"
 	@echo "make pot    re-export i18n/credit_control.pot"
 
@@ -25,6 +26,11 @@ run: db
 test: setup
 	./scripts/start_postgres.sh
 	$(PYTHON) scripts/run_tests.py
+	$(PYTHON) scripts/bench.py --smoke --db credit_control_bench_smoke --json .bench/smoke.json
+
+bench: setup
+	./scripts/start_postgres.sh
+	$(PYTHON) scripts/bench.py $(BENCH_ARGS)
 
 lint:
 	$(PYTHON) -m ruff format --check addons scripts

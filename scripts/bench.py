@@ -1,0 +1,830 @@
+#!/usr/bin/env python3
+"""make bench: the daily follow-up run against the OCA peer and the raw-SQL limit, on one book.
+
+1. Creates a benchmark database with credit_control and OCA's account_credit_control (18.0, installed from
+   PyPI into .bench/oca: a benchmark-only dependency, never a dependency of the addon).
+2. Fills it at SQL speed: N customers across segments, M open receivable items (customer invoices, due dates
+   spread over 180 days, some partially paid through real payment entries and partial reconciliations, a
+   few currencies). Rows are cloned from invoices and payments that Odoo itself created and posted, so
+   every entry is balanced and consistent (checked after the fill against Odoo's own computations).
+3. Measures on the same data, each measurement in its own process and rolled back afterwards:
+   - raw SQL: the one statement that selects the due items with their target level;
+   - OCA: generating its credit lines for the overdue items under an equivalent four-level policy;
+   - ours, same work: level computation + follow-up actions created for the same items (first run);
+   - ours, the daily run: yesterday's levels in place, every action of today's level executed where the
+     level says so (emails rendered and queued as mail.mail, not delivered), with one and two workers;
+   - the sale-order credit check for a customer with 5,000 open items (``--big-customer-items``);
+   - the aging read (open receivables by customer, one ``_read_group``) and the statistics refresh.
+4. Prints a table and writes the results as JSON (``--json``, default .bench/results-<date>.json).
+
+Usage: python3 scripts/bench.py [--smoke | --large] [--partners N] [--items M] [--skip-oca] [--keep]
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from queue import Empty
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH_DIR = os.path.join(ROOT, ".bench")
+OCA_TARGET = os.path.join(BENCH_DIR, "oca")
+OCA_ADDONS = os.path.join(OCA_TARGET, "odoo", "addons")
+OCA_REQUIREMENT = "odoo-addon-account-credit-control>=18.0,<18.1"
+PRESETS = {
+    "smoke": {"partners": 40, "items": 600, "big": 200},
+    "default": {"partners": 5_000, "items": 50_000, "big": 5_000},
+    "large": {"partners": 100_000, "items": 1_000_000, "big": 5_000},
+}
+LEVEL_DAYS = (7, 21, 35, 60)
+
+
+# ----------------------------------------------------------------------
+# Environment
+# ----------------------------------------------------------------------
+
+
+def core_addons():
+    import odoo.addons  # noqa: PLC0415 - Odoo is only importable once installed
+
+    return [p for p in odoo.addons.__path__ if os.path.isdir(os.path.join(p, "base"))]
+
+
+def addons_path(with_oca):
+    paths = core_addons() + [os.path.join(ROOT, "addons")]
+    if with_oca:
+        paths.append(OCA_ADDONS)
+    return ",".join(paths)
+
+
+def ensure_oca():
+    """Install the OCA peer from PyPI into .bench/oca (not into site-packages: an ``odoo/`` folder there
+    would shadow an editable Odoo install). Returns False when it cannot be installed."""
+    if os.path.isdir(os.path.join(OCA_ADDONS, "account_credit_control")):
+        return True
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", OCA_TARGET, OCA_REQUIREMENT]
+    result = subprocess.run(command, check=False, capture_output=True, text=True)
+    if result.returncode:
+        print(f"!! OCA peer not installed ({result.stderr.strip()[-300:]}); measuring without it")
+        return False
+    return True
+
+
+def odoo_cli(db, with_oca, *args):
+    command = [sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path(with_oca)}"]
+    command += ["--log-level=warn", "--without-demo=all", "--stop-after-init", *args]
+    subprocess.run(command, cwd="/tmp", check=True)
+
+
+def open_env(db, with_oca):
+    """An environment on ``db`` in this process (superuser), and its cursor."""
+    import odoo  # noqa: PLC0415
+    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+    from odoo.tools import config  # noqa: PLC0415
+
+    config.parse_config(["-d", db, f"--addons-path={addons_path(with_oca)}", "--log-level=warn"])
+    odoo.modules.module.initialize_sys_path()
+    registry = odoo.modules.registry.Registry(db)
+    cr = registry.cursor()
+    return api.Environment(cr, SUPERUSER_ID, {}), cr
+
+
+def rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ----------------------------------------------------------------------
+# The book
+# ----------------------------------------------------------------------
+
+
+def columns(cr, table):
+    cr.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name != 'id'",
+        [table],
+    )
+    return [row[0] for row in cr.fetchall()]
+
+
+def clone(cr, table, template_id, source, overrides, join=""):
+    """INSERT one row per row of ``source`` (a FROM clause aliased s), copying every column of the
+    template row ``template_id`` (aliased tpl) except those in ``overrides`` (column -> SQL)."""
+    cols = columns(cr, table)
+    select = ", ".join(overrides.get(col, f"tpl.{col}") for col in cols)
+    cr.execute(
+        f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM {table} tpl CROSS JOIN {source} {join} "
+        f"WHERE tpl.id = %s",
+        [template_id],
+    )
+    return cr.rowcount
+
+
+def make_templates(env, today):
+    """A customer, a posted invoice and a partial payment, made by Odoo: the rows the fill clones."""
+    from odoo import Command  # noqa: PLC0415
+
+    company = env.company
+    product = env["product.product"].create({"name": "Bench product", "list_price": 100.0, "taxes_id": False})
+    partner = env["res.partner"].create({"name": "Bench template", "is_company": True, "email": "t@example.com"})
+    invoice = env["account.move"].create(
+        {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": today - timedelta(days=40),
+            "invoice_date_due": today - timedelta(days=10),
+            "invoice_line_ids": [Command.create({"product_id": product.id, "price_unit": 100.0, "tax_ids": False})],
+        }
+    )
+    invoice.action_post()
+    receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+    income = invoice.line_ids - receivable
+    journal = env["account.journal"].search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+    payment = env["account.move"].create(
+        {
+            "move_type": "entry",
+            "journal_id": journal.id,
+            "date": today - timedelta(days=5),
+            "line_ids": [
+                Command.create({"account_id": journal.default_account_id.id, "partner_id": partner.id, "debit": 40.0}),
+                Command.create({"account_id": receivable.account_id.id, "partner_id": partner.id, "credit": 40.0}),
+            ],
+        }
+    )
+    payment.action_post()
+    pay_receivable = payment.line_ids.filtered(lambda line: line.account_id == receivable.account_id)
+    (receivable | pay_receivable).reconcile()
+    partial = env["account.partial.reconcile"].search([("debit_move_id", "=", receivable.id)])
+    return {
+        "company": company,
+        "partner": partner,
+        "invoice": invoice,
+        "receivable": receivable,
+        "income": income,
+        "payment": payment,
+        "pay_receivable": pay_receivable,
+        "pay_bank": payment.line_ids - pay_receivable,
+        "partial": partial,
+    }
+
+
+def fill(env, partners, items, big, today):
+    """Clone ``partners`` customers and ``items`` open items (``big`` of them for the first customer)."""
+    cr = env.cr
+    t = make_templates(env, today)
+    company = t["company"]
+    env.flush_all()
+    currencies = env["res.currency"].search([("name", "in", ("EUR", "GBP", "USD"))])
+    currencies.active = True
+    foreign = (currencies - company.currency_id)[:2]
+    for currency, rate in zip(foreign, (1.1, 0.85), strict=False):
+        env["res.currency.rate"].create({"currency_id": currency.id, "rate": rate, "name": today - timedelta(days=365)})
+    env.flush_all()
+    # policy and segments: four levels, the same for every segment (and the OCA policy mirrors it)
+    template = env.ref("credit_control.mail_template_credit_reminder")
+    from odoo import Command  # noqa: PLC0415
+
+    policy = env["credit.policy"].create(
+        {
+            "name": "Bench policy",
+            "level_ids": [
+                Command.create(
+                    {
+                        "name": "Reminder 1",
+                        "days": 7,
+                        "action_type": "email",
+                        "auto_execute": True,
+                        "mail_template_id": template.id,
+                    }
+                ),
+                Command.create(
+                    {
+                        "name": "Reminder 2",
+                        "days": 21,
+                        "action_type": "email",
+                        "auto_execute": True,
+                        "mail_template_id": template.id,
+                    }
+                ),
+                Command.create({"name": "Call", "days": 35, "action_type": "phone"}),
+                Command.create({"name": "Hold", "days": 60, "action_type": "credit_hold", "auto_execute": True}),
+            ],
+        }
+    )
+    company.credit_default_policy_id = policy
+    segments = env["credit.segment"].create(
+        [
+            {"name": name, "policy_id": policy.id, "partner_domain": "[('id', '=', 0)]", "sequence": index}
+            for index, name in enumerate(("Good payers", "Late payers", "Consumers", "Top accounts"))
+        ]
+    )
+    env.flush_all()
+    key = str(company.id)
+    # customers
+    cr.execute("CREATE TEMP TABLE bench_partner AS SELECT n FROM generate_series(1, %s) n", [partners])
+    clone(
+        cr,
+        "res_partner",
+        t["partner"].id,
+        "bench_partner s",
+        {
+            "name": "'Bench customer ' || s.n",
+            "complete_name": "'Bench customer ' || s.n",
+            "email": "'customer' || s.n || '@example.com'",
+            "ref": "'BENCH' || s.n",
+            "credit_segment_id": f"jsonb_build_object('{key}', (ARRAY{segments.ids})[1 + s.n %% {len(segments)}])",
+        },
+    )
+    cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE ref LIKE 'BENCH%%'")
+    cr.execute("SELECT array_agg(id ORDER BY id) FROM res_partner WHERE ref LIKE 'BENCH%%'")
+    partner_ids = cr.fetchone()[0]
+    # the items: the first ``big`` for the first customer, the others spread over everyone
+    ccy = [company.currency_id.id] * 8 + foreign.ids
+    rates = {company.currency_id.id: 1.0, **{c.id: r for c, r in zip(foreign, (1.1, 0.85), strict=False)}}
+    cr.execute(
+        f"""
+        CREATE TEMP TABLE bench_item AS
+        SELECT n,
+               CASE WHEN n <= %(big)s THEN %(first)s
+                    ELSE (%(partners)s::int[])[1 + (hashint4(n) & 2147483647) %% %(count)s] END AS partner_id,
+               (%(ccy)s::int[])[1 + n %% {len(ccy)}] AS currency_id,
+               round((50 + (hashint4(n * 7) & 65535) / 65535.0 * 4950)::numeric, 2) AS amount,
+               %(today)s::date - 150 + ((hashint4(n * 13) & 2147483647) %% 181) AS due,
+               (hashint4(n * 17) & 1023) < 205 AS partial,
+               0.3 + (hashint4(n * 19) & 1023) / 1023.0 * 0.4 AS paid_share
+          FROM generate_series(1, %(items)s) n
+        """,
+        {
+            "big": big,
+            "first": partner_ids[0],
+            "partners": partner_ids,
+            "count": len(partner_ids),
+            "ccy": ccy,
+            "today": today,
+            "items": items,
+        },
+    )
+    cr.execute(
+        "ALTER TABLE bench_item ADD COLUMN rate numeric, ADD COLUMN amount_company numeric, "
+        "ADD COLUMN paid numeric, ADD COLUMN paid_company numeric"
+    )
+    cr.execute(
+        "UPDATE bench_item SET rate = CASE currency_id "
+        + " ".join(f"WHEN {cid} THEN {rate}" for cid, rate in rates.items())
+        + " END"
+    )
+    cr.execute(
+        "UPDATE bench_item SET amount_company = round(amount / rate, 2), "
+        "paid = CASE WHEN partial THEN round(amount * paid_share::numeric, 2) ELSE 0 END"
+    )
+    cr.execute("UPDATE bench_item SET paid_company = round(paid / rate, 2)")
+    cr.execute("CREATE INDEX ON bench_item (n)")
+    # invoices
+    clone(
+        cr,
+        "account_move",
+        t["invoice"].id,
+        "bench_item s",
+        {
+            "name": "'BENCH/' || s.n",
+            "sequence_prefix": "'BENCH/'",
+            "sequence_number": "s.n",
+            "payment_reference": "'BENCH/' || s.n",
+            "partner_id": "s.partner_id",
+            "commercial_partner_id": "s.partner_id",
+            "partner_shipping_id": "s.partner_id",
+            "currency_id": "s.currency_id",
+            "date": "s.due - 30",
+            "invoice_date": "s.due - 30",
+            "invoice_date_due": "s.due",
+            "amount_untaxed": "s.amount",
+            "amount_total": "s.amount",
+            "amount_residual": "s.amount - s.paid",
+            "amount_untaxed_signed": "s.amount_company",
+            "amount_untaxed_in_currency_signed": "s.amount",
+            "amount_total_signed": "s.amount_company",
+            "amount_total_in_currency_signed": "s.amount",
+            "amount_residual_signed": "s.amount_company - s.paid_company",
+            "payment_state": "CASE WHEN s.partial THEN 'partial' ELSE 'not_paid' END",
+            "access_token": "NULL",
+            "invoice_partner_display_name": "NULL",
+        },
+    )
+    cr.execute(
+        "CREATE TEMP TABLE bench_move AS SELECT m.id AS move_id, s.* FROM account_move m "
+        "JOIN bench_item s ON m.name = 'BENCH/' || s.n WHERE m.sequence_prefix = 'BENCH/'"
+    )
+    cr.execute("CREATE INDEX ON bench_move (n)")
+    line_common = {
+        "move_id": "s.move_id",
+        "move_name": "'BENCH/' || s.n",
+        "partner_id": "s.partner_id",
+        "currency_id": "s.currency_id",
+        "date": "s.due - 30",
+        "invoice_date": "s.due - 30",
+    }
+    clone(
+        cr,
+        "account_move_line",
+        t["receivable"].id,
+        "bench_move s",
+        {
+            **line_common,
+            "date_maturity": "s.due",
+            "debit": "s.amount_company",
+            "balance": "s.amount_company",
+            "amount_currency": "s.amount",
+            "amount_residual": "s.amount_company - s.paid_company",
+            "amount_residual_currency": "s.amount - s.paid",
+            "price_unit": "-s.amount",
+            "price_subtotal": "-s.amount",
+            "price_total": "-s.amount",
+            "matching_number": "NULL",
+        },
+    )
+    clone(
+        cr,
+        "account_move_line",
+        t["income"].id,
+        "bench_move s",
+        {
+            **line_common,
+            "credit": "s.amount_company",
+            "balance": "-s.amount_company",
+            "amount_currency": "-s.amount",
+            "price_unit": "s.amount",
+            "price_subtotal": "s.amount",
+            "price_total": "s.amount",
+        },
+    )
+    # partial payments: a payment entry per partially paid item and the partial reconciliation
+    cr.execute("CREATE TEMP TABLE bench_paid AS SELECT * FROM bench_move WHERE partial")
+    clone(
+        cr,
+        "account_move",
+        t["payment"].id,
+        "bench_paid s",
+        {
+            "name": "'BPAY/' || s.n",
+            "sequence_prefix": "'BPAY/'",
+            "sequence_number": "s.n",
+            "partner_id": "s.partner_id",
+            "commercial_partner_id": "s.partner_id",
+            "currency_id": "s.currency_id",
+            "date": f"LEAST(s.due + 5, '{today}'::date)",
+            "amount_total": "s.paid",
+            "amount_total_signed": "s.paid_company",
+            "amount_total_in_currency_signed": "s.paid",
+            "access_token": "NULL",
+        },
+    )
+    cr.execute(
+        "CREATE TEMP TABLE bench_pay AS SELECT m.id AS pay_id, s.* FROM account_move m "
+        "JOIN bench_paid s ON m.name = 'BPAY/' || s.n WHERE m.sequence_prefix = 'BPAY/'"
+    )
+    pay_common = {
+        "move_id": "s.pay_id",
+        "move_name": "'BPAY/' || s.n",
+        "partner_id": "s.partner_id",
+        "currency_id": "s.currency_id",
+        "date": f"LEAST(s.due + 5, '{today}'::date)",
+    }
+    clone(
+        cr,
+        "account_move_line",
+        t["pay_bank"].id,
+        "bench_pay s",
+        {**pay_common, "debit": "s.paid_company", "balance": "s.paid_company", "amount_currency": "s.paid"},
+    )
+    clone(
+        cr,
+        "account_move_line",
+        t["pay_receivable"].id,
+        "bench_pay s",
+        {
+            **pay_common,
+            "credit": "s.paid_company",
+            "balance": "-s.paid_company",
+            "amount_currency": "-s.paid",
+            "amount_residual": "0",
+            "amount_residual_currency": "0",
+            "reconciled": "TRUE",
+            "matching_number": "NULL",
+        },
+    )
+    receivable_account = t["receivable"].account_id.id
+    clone(
+        cr,
+        "account_partial_reconcile",
+        t["partial"].id,
+        "bench_pay s",
+        {
+            "debit_move_id": "d.id",
+            "credit_move_id": "c.id",
+            "debit_currency_id": "s.currency_id",
+            "credit_currency_id": "s.currency_id",
+            "amount": "s.paid_company",
+            "debit_amount_currency": "s.paid",
+            "credit_amount_currency": "s.paid",
+            "max_date": f"LEAST(s.due + 5, '{today}'::date)",
+            "full_reconcile_id": "NULL",
+        },
+        join=f"JOIN account_move_line d ON d.move_id = s.move_id AND d.account_id = {receivable_account} "
+        f"JOIN account_move_line c ON c.move_id = s.pay_id AND c.account_id = {receivable_account}",
+    )
+    cr.execute(
+        "UPDATE account_move_line aml SET matching_number = 'P' || apr.id FROM account_partial_reconcile apr "
+        "WHERE aml.id IN (apr.debit_move_id, apr.credit_move_id) AND aml.matching_number IS NULL "
+        "AND aml.move_name LIKE 'B%%'"
+    )
+    # the templates themselves leave the book
+    for record in (t["payment"], t["invoice"]):
+        record.button_draft()
+        record.with_context(force_delete=True).unlink()
+    cr.execute("ANALYZE")
+    return policy
+
+
+def seed_yesterday(env, company, today):
+    """Put every item at the level it reached yesterday, as if the run had gone every day."""
+    policy = company.credit_default_policy_id
+    levels = policy.level_ids.sorted("days")
+    cases = " ".join(f"WHEN %(yesterday)s::date - date_maturity >= {lvl.days} THEN {lvl.id}" for lvl in levels[::-1])
+    env.cr.execute(
+        f"UPDATE account_move_line SET credit_level_id = CASE {cases} END "
+        "WHERE move_name LIKE 'BENCH/%%' AND date_maturity IS NOT NULL",
+        {"yesterday": today - timedelta(days=1)},
+    )
+
+
+def check_book(env, sample=25):
+    """The filled entries agree with Odoo's own computations (balances, residuals, payment states)."""
+    cr = env.cr
+    cr.execute("SELECT round(sum(balance), 2) FROM account_move_line")
+    total = cr.fetchone()[0]
+    assert total == 0, f"the book does not balance: {total}"
+    moves = env["account.move"].search([("name", "=like", "BENCH/%"), ("payment_state", "=", "partial")], limit=sample)
+    moves |= env["account.move"].search(
+        [("name", "=like", "BENCH/%"), ("payment_state", "=", "not_paid")], limit=sample
+    )
+    stored = {m.id: (m.amount_total, m.amount_residual, m.payment_state) for m in moves}
+    lines = moves.line_ids
+    lines.invalidate_recordset()
+    lines._compute_amount_residual()
+    moves.invalidate_recordset()
+    moves._compute_amount()
+    for move in moves:
+        recomputed = (move.amount_total, move.amount_residual, move.payment_state)
+        assert all(
+            abs(a - b) < 0.005 if isinstance(a, float) else a == b
+            for a, b in zip(stored[move.id], recomputed, strict=True)
+        ), f"{move.name}: stored {stored[move.id]}, Odoo computes {recomputed}"
+    env.invalidate_all()
+    return len(moves)
+
+
+# ----------------------------------------------------------------------
+# Measurements (each in its own process, rolled back)
+# ----------------------------------------------------------------------
+
+
+def _measure(name, db, with_oca, today_iso, queue, barrier=None, **options):
+    # No freezegun here: it would freeze the clocks that time the measurement. The run gets its date.
+    env, cr = open_env(db, with_oca)
+    today = date.fromisoformat(today_iso)
+    company = env["res.company"].search([], limit=1, order="id")
+    env = env(context={"allowed_company_ids": company.ids})
+    result = {}
+    try:
+        if name == "seed":
+            seed_yesterday(env, company, today)
+            cr.commit()
+            result = {"seconds": 0.0}
+        else:
+            if barrier is not None:
+                barrier.wait()
+            result = MEASURES[name](env, company, today, **options)
+    finally:
+        cr.rollback()
+        cr.close()
+    result["rss_mb"] = round(rss_mb(), 1)
+    queue.put(result)
+
+
+def measure_raw_sql(env, company, today):
+    query = env["credit.action"]._followup_candidates_sql(company, today)
+    best, rows = None, 0
+    for _attempt in range(2):
+        start = time.perf_counter()
+        rows = len(env.execute_query(query))
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    return {"seconds": best, "items": rows}
+
+
+def measure_ours_generate(env, company, today):
+    """Our level computation + actions created for all due items (nothing executed): OCA's workload."""
+    company.credit_default_policy_id.level_ids.write({"auto_execute": False})
+    env.cr.execute("UPDATE account_move_line SET credit_level_id = NULL WHERE credit_level_id IS NOT NULL")
+    env.invalidate_all()
+    start = time.perf_counter()
+    actions = env["credit.action"]._run_followup(company, today)
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "actions": len(actions), "items": len(actions.line_ids)}
+
+
+def measure_daily_run(env, company, today):
+    """The daily run: today's new levels only, auto steps executed (emails rendered and queued)."""
+    start = time.perf_counter()
+    actions = env["credit.action"]._run_followup(company, today)
+    elapsed = time.perf_counter() - start
+    mails = env["mail.mail"].search_count([("mail_message_id", "in", actions.mail_message_id.ids)])
+    partners = len(set(actions.partner_id.ids))
+    return {
+        "seconds": elapsed,
+        "started": time.time() - elapsed,
+        "ended": time.time(),
+        "actions": len(actions),
+        "mails": mails,
+        "partners": partners,
+    }
+
+
+def measure_oca(env, company, today):
+    policy = env["credit.control.policy"].create(
+        {
+            "name": "Bench OCA policy",
+            "account_ids": [(6, 0, env["account.account"].search([("account_type", "=", "asset_receivable")]).ids)],
+            "level_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "name": f"Level {index}",
+                        "level": index,
+                        "delay_days": days,
+                        "computation_mode": "net_days",
+                        "channel": "email",
+                        "email_template_id": env.ref("account_credit_control.email_template_credit_control_base").id,
+                        "custom_text": "Please pay.",
+                        "custom_mail_text": "<p>Please pay.</p>",
+                    },
+                )
+                for index, days in enumerate(LEVEL_DAYS, start=1)
+            ],
+        }
+    )
+    company.credit_policy_id = policy
+    env.flush_all()
+    start = time.perf_counter()
+    run = env["credit.control.run"].create({"date": today, "policy_ids": [(6, 0, policy.ids)]})
+    run.generate_credit_lines()
+    env.flush_all()
+    elapsed = time.perf_counter() - start
+    return {"seconds": elapsed, "items": len(run.line_ids)}
+
+
+def measure_so_check(env, company, today, iterations=30):
+    cr = env.cr
+    cr.execute("SELECT partner_id FROM account_move_line WHERE move_name = 'BENCH/1' LIMIT 1")
+    partner = env["res.partner"].browse(cr.fetchone()[0])
+    cr.execute(
+        "SELECT count(*) FROM account_move_line aml JOIN account_account acc ON acc.id = aml.account_id "
+        "WHERE aml.partner_id = %s AND acc.account_type = 'asset_receivable' AND NOT aml.reconciled",
+        [partner.id],
+    )
+    open_items = cr.fetchone()[0]
+    product = env["product.product"].search([("name", "=", "Bench product")], limit=1)
+    order = env["sale.order"].create(
+        {"partner_id": partner.id, "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})]}
+    )
+    env.flush_all()
+    timings = []
+    for _attempt in range(iterations):
+        env.invalidate_all()
+        start = time.perf_counter()
+        order._credit_block_reasons()
+        timings.append(time.perf_counter() - start)
+    return {
+        "seconds": statistics.median(timings),
+        "open_items": open_items,
+        "p95": sorted(timings)[int(0.95 * iterations)],
+    }
+
+
+def measure_aging(env, company, today):
+    start = time.perf_counter()
+    groups = env["account.move.line"]._read_group(
+        [("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"), ("reconciled", "=", False)],
+        ["partner_id"],
+        ["amount_residual:sum"],
+    )
+    aging = time.perf_counter() - start
+    start = time.perf_counter()
+    env["res.partner"]._credit_compute_statistics(company)
+    stats = time.perf_counter() - start
+    return {"seconds": aging, "groups": len(groups), "statistics_seconds": stats}
+
+
+MEASURES = {
+    "raw_sql": measure_raw_sql,
+    "ours_generate": measure_ours_generate,
+    "daily_run": measure_daily_run,
+    "oca": measure_oca,
+    "so_check": measure_so_check,
+    "aging": measure_aging,
+}
+
+
+def run_measure(name, db, with_oca, today, workers=1, **options):
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    barrier = ctx.Barrier(workers) if workers > 1 else None
+    processes = [
+        ctx.Process(target=_measure, args=(name, db, with_oca, today.isoformat(), queue, barrier), kwargs=options)
+        for _worker in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    results = []
+    while len(results) < len(processes):
+        try:
+            results.append(queue.get(timeout=5))
+        except Empty:
+            if any(process.exitcode not in (None, 0) for process in processes):
+                raise RuntimeError(f"measurement {name} failed") from None
+    for process in processes:
+        process.join()
+    if workers == 1:
+        return results[0]
+    wall = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    return {
+        "seconds": wall,
+        "actions": sum(r["actions"] for r in results),
+        "mails": sum(r["mails"] for r in results),
+        "partners": sum(r["partners"] for r in results),
+        "per_worker": [r["actions"] for r in results],
+        "rss_mb": max(r["rss_mb"] for r in results),
+    }
+
+
+# ----------------------------------------------------------------------
+# Main
+# ----------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--smoke", action="store_true", help="tiny sizes: checks that the benchmark works")
+    size.add_argument("--large", action="store_true", help="100,000 customers and 1,000,000 open items")
+    parser.add_argument("--partners", type=int)
+    parser.add_argument("--items", type=int)
+    parser.add_argument("--big-customer-items", type=int, help="open items of the customer in the sale-order check")
+    parser.add_argument("--skip-oca", action="store_true")
+    parser.add_argument("--db", default="credit_control_bench")
+    parser.add_argument("--json", help="where to write the results (default .bench/results-<date>.json)")
+    parser.add_argument("--today", default=date.today().isoformat(), help="the run's date (default: today)")
+    args = parser.parse_args()
+    preset = PRESETS["smoke" if args.smoke else "large" if args.large else "default"]
+    partners = args.partners or preset["partners"]
+    items = args.items or preset["items"]
+    big = min(args.big_customer_items or preset["big"], items // 2)
+    today = date.fromisoformat(args.today)
+    os.makedirs(BENCH_DIR, exist_ok=True)
+    with_oca = not args.skip_oca and ensure_oca()
+
+    started = time.perf_counter()
+    print(f"== Creating {args.db}: credit_control{' + account_credit_control (OCA)' if with_oca else ''}")
+    subprocess.run(["dropdb", "--if-exists", args.db], check=True)
+    odoo_cli(args.db, with_oca, "-i", "credit_control" + (",account_credit_control" if with_oca else ""))
+    print(f"== Filling {partners:,} customers and {items:,} open items at SQL speed")
+    fill_start = time.perf_counter()
+    env, cr = open_env(args.db, with_oca)
+    from freezegun import freeze_time  # noqa: PLC0415
+
+    with freeze_time(today.isoformat()):
+        fill(env, partners, items, big, today)
+        cr.commit()
+        checked = check_book(env)
+    cr.close()
+    fill_seconds = time.perf_counter() - fill_start
+    print(f"   filled in {fill_seconds:.1f}s; {checked} invoices checked against Odoo's own computations")
+
+    results = {"fill": {"seconds": fill_seconds}}
+    print("== Measuring")
+    results["raw_sql_first"] = run_measure("raw_sql", args.db, with_oca, today)
+    results["ours_generate"] = run_measure("ours_generate", args.db, with_oca, today)
+    if with_oca:
+        results["oca_generate"] = run_measure("oca", args.db, with_oca, today)
+    run_measure("seed", args.db, with_oca, today)
+    results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
+    results["daily_run_1"] = run_measure("daily_run", args.db, with_oca, today)
+    results["daily_run_2"] = run_measure("daily_run", args.db, with_oca, today, workers=2)
+    results["so_check"] = run_measure("so_check", args.db, with_oca, today)
+    results["aging"] = run_measure("aging", args.db, with_oca, today)
+
+    report = {
+        "date": date.today().isoformat(),
+        "run_date": today.isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "size": {"partners": partners, "items": items, "big_customer_items": big},
+        "results": results,
+        "total_seconds": time.perf_counter() - started,
+    }
+    print_table(report)
+    path = args.json or os.path.join(BENCH_DIR, f"results-{date.today().isoformat()}-{partners}x{items}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2, default=str)
+    print(f"== Results written to {path}")
+    problems = sanity(report, with_oca)
+    if problems:
+        print("!! " + "\n!! ".join(problems))
+        return 1
+    return 0
+
+
+def sanity(report, with_oca):
+    r = report["results"]
+    problems = []
+    if not r["raw_sql_first"]["items"]:
+        problems.append("no due items selected")
+    if r["ours_generate"]["items"] != r["raw_sql_first"]["items"]:
+        problems.append("our first run did not cover every due item")
+    if with_oca and not r["oca_generate"]["items"]:
+        problems.append("OCA generated no credit lines")
+    if r["daily_run_2"]["actions"] != r["daily_run_1"]["actions"]:
+        problems.append("two workers did not do exactly the work of one")
+    if not r["daily_run_1"]["mails"]:
+        problems.append("the daily run queued no emails")
+    return problems
+
+
+def print_table(report):
+    r = report["results"]
+    raw_first, raw_daily = r["raw_sql_first"]["seconds"], r["raw_sql_daily"]["seconds"]
+    one, two = r["daily_run_1"], r["daily_run_2"]
+    rows = [
+        ("Raw SQL: due items + target level (first run)", raw_first, f"{r['raw_sql_first']['items']:,} items", ""),
+        (
+            "Ours: levels + actions for those items",
+            r["ours_generate"]["seconds"],
+            f"{r['ours_generate']['actions']:,} actions",
+            f"{r['ours_generate']['seconds'] / raw_first:.1f}x raw SQL",
+        ),
+    ]
+    if "oca_generate" in r:
+        oca = r["oca_generate"]["seconds"]
+        rows.append(
+            (
+                "OCA account_credit_control: credit lines",
+                oca,
+                f"{r['oca_generate']['items']:,} lines",
+                f"{oca / r['ours_generate']['seconds']:.1f}x ours",
+            )
+        )
+    rows += [
+        ("Raw SQL: due items + target level (daily)", raw_daily, f"{r['raw_sql_daily']['items']:,} items", ""),
+        (
+            "Ours: daily run, 1 worker",
+            one["seconds"],
+            f"{one['actions']:,} actions, {one['mails']:,} mails",
+            f"{one['seconds'] / raw_daily:.1f}x raw SQL",
+        ),
+        (
+            "Ours: daily run, 2 workers",
+            two["seconds"],
+            f"{two['actions']:,} actions {two['per_worker']}",
+            f"{one['seconds'] / two['seconds']:.2f}x throughput",
+        ),
+        (
+            "Sale-order credit check (median)",
+            r["so_check"]["seconds"],
+            f"{r['so_check']['open_items']:,} open items",
+            f"p95 {r['so_check']['p95'] * 1000:.1f} ms",
+        ),
+        (
+            "Aging read (open items by customer)",
+            r["aging"]["seconds"],
+            f"{r['aging']['groups']:,} customers",
+            f"statistics refresh {r['aging']['statistics_seconds']:.2f}s",
+        ),
+    ]
+    size = report["size"]
+    print(f"\n{size['partners']:,} customers, {size['items']:,} open items, {report['machine']['cpus']} CPUs")
+    print(f"{'measurement':<48} {'time':>10}  {'work':<32} ratio")
+    for name, seconds, work, ratio in rows:
+        shown = f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+        print(f"{name:<48} {shown:>10}  {work:<32} {ratio}")
+    peak = max(v.get("rss_mb", 0) for v in r.values() if isinstance(v, dict))
+    print(f"peak RSS of a measuring process: {peak:.0f} MB (daily run 1 worker: {one['rss_mb']:.0f} MB)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
