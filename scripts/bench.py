@@ -510,6 +510,11 @@ def _measure(name, db, with_oca, today_iso, queue, barrier=None, **options):
             if barrier is not None:
                 barrier.wait()
             result = MEASURES[name](env, company, today, **options)
+            if barrier is not None:
+                # hold this worker's transaction (and its customer locks) until every worker is done:
+                # rolled back earlier, its customers would be free again for the others, whereas a
+                # real run commits them as done
+                barrier.wait()
     finally:
         cr.rollback()
         cr.close()

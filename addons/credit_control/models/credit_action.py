@@ -16,6 +16,8 @@ _logger = logging.getLogger(__name__)
 
 # Partners locked and processed per transaction by the daily run.
 BATCH_SIZE = 500
+# Steps that remind the customer; a segment may replace them by a payment plan proposal.
+REMINDER_CHANNELS = ("email", "letter", "sms", "whatsapp")
 # First key of the transaction-level advisory locks that the daily run takes per customer.
 LOCK_NAMESPACE = 7_340_101
 
@@ -241,7 +243,9 @@ class CreditAction(models.Model):
         partner = self.partner_id.with_company(self.company_id)
         self.line_ids.sudo().write({"credit_level_id": level.id})
         results = []
-        if self.channel == "email":
+        if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
+            results.append(self._execute_plan_proposal())
+        elif self.channel == "email":
             results.append(self._execute_email())
         elif self.channel == "letter":
             results.append(self._execute_letter())
@@ -298,6 +302,55 @@ class CreditAction(models.Model):
             "Reminder emailed to %(email)s with %(count)s attachment(s).",
             email=recipient.email,
             count=len(attachments),
+        )
+
+    def _credit_plan_instead_of_reminders(self):
+        """The segment proposes plans instead of reminders, unless a plan on these invoices already broke
+        (then the reminders resume)."""
+        segment = self.partner_id.with_company(self.company_id).sudo().credit_segment_id
+        if not segment.credit_plan_instead_of_reminders:
+            return False
+        broken = (
+            self.env["credit.payment.plan"]
+            .sudo()
+            .search_count([("move_ids", "in", self.invoice_ids.ids), ("state", "=", "broken")], limit=1)
+        )
+        return not broken
+
+    def _execute_plan_proposal(self):
+        """Structurally late customers get a payment plan proposal instead of a reminder: a draft plan over
+        the open invoices, for the collector to agree with the customer (no reminder is sent)."""
+        invoices = self.invoice_ids.filtered(
+            lambda m: m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial")
+        )
+        Plan = self.env["credit.payment.plan"].sudo()
+        existing = Plan.search([("move_ids", "in", invoices.ids), ("state", "in", ("draft", "active"))], limit=1)
+        if existing:
+            return self.env._("No reminder: payment plan %(plan)s is being agreed.", plan=existing.name)
+        if not invoices:
+            return self.env._("No reminder and no payment plan: nothing left to plan.")
+        segment = self.partner_id.with_company(self.company_id).sudo().credit_segment_id
+        plan = Plan.with_company(self.company_id).create(
+            {
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "move_ids": [Command.set(invoices.ids)],
+                "installment_count": segment.credit_plan_max_installments or 3,
+                "user_id": (self.user_id or self.env.user).id,
+                "source": "collector",
+            }
+        )
+        plan.action_compute_schedule()
+        plan.activity_schedule(
+            "mail.mail_activity_data_call",
+            summary=self.env._("Propose this payment plan to %(customer)s", customer=self.partner_id.name),
+            user_id=(self.user_id or self.env.user).id,
+            date_deadline=self.date,
+        )
+        return self.env._(
+            "No reminder: payment plan %(plan)s proposed (%(count)s installments).",
+            plan=plan.name,
+            count=plan.installment_count,
         )
 
     def _execute_letter(self):

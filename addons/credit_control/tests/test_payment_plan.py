@@ -203,3 +203,23 @@ class TestCreditPaymentPlan(CreditArrangementCommon):
         self.assertIn(self.customer, message.partner_ids)
         self.assertEqual(len(message.attachment_ids), 1)
         self.assertIn("Payment Plan", message.attachment_ids.name)
+
+    def test_structurally_late_customer_gets_a_plan_proposal_instead_of_a_reminder(self):
+        invoice = self._invoice(self.customer, 900.0, due_in=-10)
+        other_invoice = self._invoice(self.other_customer, 200.0, due_in=-10)
+        self.other_customer.email = "info@autobedrijfpeeters.be"
+        actions = self._daily()
+        action = actions.filtered(lambda a: a.partner_id == self.customer)
+        self.assertEqual((action.level_id, action.state), (self.reminder, "done"))
+        self.assertFalse(action.mail_message_id, "no reminder is sent")
+        plan = self.Plan.search([("move_ids", "in", invoice.ids)])
+        self.assertEqual((plan.state, plan.source, plan.installment_count), ("draft", "collector", 6))
+        self.assertAlmostEqual(sum(plan.installment_ids.mapped("amount")), 900.0, places=2)
+        self.assertEqual(plan.activity_ids.user_id, self.collector)
+        self.assertIn(plan.name, action.result)
+        # a customer of another segment still gets the reminder
+        other = actions.filtered(lambda a: a.partner_id == self.other_customer)
+        self.assertTrue(other.mail_message_id)
+        self.assertFalse(self.Plan.search([("move_ids", "in", other_invoice.ids)]))
+        self.assertFalse(self._daily(), "nothing twice")
+        self.assertEqual(self.Plan.search_count([("partner_id", "=", self.customer.id)]), 1)
