@@ -37,6 +37,25 @@ class AccountMoveLine(models.Model):
         copy=False,
     )
 
+    def _credit_write_followup(self, vals):
+        """Write this addon's follow-up bookkeeping fields (level, agency, interest date) in one UPDATE.
+
+        These fields feed no computation of the journal entry, so they skip ``account.move.line.write``,
+        which would re-synchronise every invoice touched (the dominant cost of a large follow-up run).
+        """
+        allowed = {"credit_level_id", "credit_agency_id", "credit_agency_date", "credit_interest_to"}
+        if set(vals) - allowed:
+            raise ValueError(f"Only follow-up fields are written this way, not {set(vals) - allowed}")
+        if not self:
+            return
+        self.flush_recordset(list(vals))
+        assignments = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(name), value.id if isinstance(value, models.BaseModel) else value or None)
+            for name, value in vals.items()
+        )
+        self.env.cr.execute(SQL("UPDATE account_move_line SET %s WHERE id = ANY(%s)", assignments, list(self.ids)))
+        self.invalidate_recordset(list(vals))
+
     def _credit_exclusion_sql(self, alias, today):
         """SQL condition an open item (table alias ``alias``) must meet to be followed up on ``today``.
 

@@ -188,7 +188,7 @@ class CreditAction(models.Model):
         if not reason:
             raise UserError(self.env._("Give the reason for skipping; it stays in the follow-up history."))
         for action in self:
-            action.line_ids.sudo().write({"credit_level_id": action.level_id.id})
+            action.line_ids._credit_write_followup({"credit_level_id": action.level_id.id})
         self.sudo().write(
             {
                 "state": "skipped",
@@ -221,10 +221,18 @@ class CreditAction(models.Model):
     def _execute(self):
         """Take the step of each proposed (or retried failed) action. A failure marks that action
         failed and is told on the worklist; it never stops the others."""
-        for action in self.filtered(lambda a: a.state in ("proposed", "failed")):
+        todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
+        # one rendering per template for all the emails (compiling the template once), not one per action
+        rendered = {}
+        for template, actions in (
+            todo.filtered(lambda a: a.channel == "email").grouped(lambda a: a.level_id.mail_template_id).items()
+        ):
+            if template:
+                rendered.update(template._generate_template(actions.ids, ("subject", "body_html")))
+        for action in todo:
             try:
                 with self.env.cr.savepoint():
-                    result = action._execute_one()
+                    result = action._execute_one(rendered.get(action.id))
             except UserError as error:
                 action.sudo().write({"state": "failed", "result": str(error)})
                 continue
@@ -237,16 +245,16 @@ class CreditAction(models.Model):
                 }
             )
 
-    def _execute_one(self):
+    def _execute_one(self, rendered=None):
         self.ensure_one()
         level = self.level_id
         partner = self.partner_id.with_company(self.company_id)
-        self.line_ids.sudo().write({"credit_level_id": level.id})
+        self.line_ids._credit_write_followup({"credit_level_id": level.id})
         results = []
         if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
             results.append(self._execute_plan_proposal())
         elif self.channel == "email":
-            results.append(self._execute_email())
+            results.append(self._execute_email(rendered))
         elif self.channel == "letter":
             results.append(self._execute_letter())
         elif self.channel in ("phone", "manual"):
@@ -270,14 +278,14 @@ class CreditAction(models.Model):
             results.append(self.env._("Customer put on credit hold."))
         return "\n".join(results)
 
-    def _execute_email(self):
+    def _execute_email(self, rendered=None):
         template = self.level_id.mail_template_id
         recipient = self.recipient_id or self.partner_id
         if not recipient.email:
             raise UserError(
                 self.env._("%(partner)s has no email address: the reminder cannot be sent.", partner=recipient.name)
             )
-        values = template._generate_template(self.ids, ("subject", "body_html"))[self.id]
+        values = rendered or template._generate_template(self.ids, ("subject", "body_html"))[self.id]
         attachments = self.env["ir.attachment"]
         if self.level_id.attach_invoices:
             attachments = self._invoice_attachments()
@@ -437,7 +445,7 @@ class CreditAction(models.Model):
     def _execute_agency(self):
         """Hand the items over: our own follow-up of them stops (see ``_credit_exclusion_sql``)."""
         agency = self.level_id.agency_id
-        self.line_ids.sudo().write({"credit_agency_id": agency.id, "credit_agency_date": self.date})
+        self.line_ids._credit_write_followup({"credit_agency_id": agency.id, "credit_agency_date": self.date})
         self.partner_id.sudo().message_post(
             body=self.env._(
                 "%(count)s open item(s), %(amount)s, handed over to collection agency %(agency)s.",
@@ -553,7 +561,7 @@ class CreditAction(models.Model):
         invoice.action_post()
         self.sudo().fee_move_id = invoice
         if interest:
-            self.env["account.move.line"].union(*interest).sudo().write({"credit_interest_to": self.date})
+            self.env["account.move.line"].union(*interest)._credit_write_followup({"credit_interest_to": self.date})
         return self.env._(
             "Fee invoice %(invoice)s of %(amount)s.", invoice=invoice.name, amount=self._format(invoice.amount_total)
         )

@@ -345,7 +345,7 @@ class CreditPaymentPlan(models.Model):
                 items = plan.move_ids.line_ids.filtered(
                     lambda line: line.account_type == "asset_receivable" and not line.reconciled
                 )
-                items.sudo().write({"credit_level_id": previous.id})
+                items._credit_write_followup({"credit_level_id": previous.id})
             late = plan.installment_ids.filtered(lambda i: i.state != "paid")[:1]
             body = self.env._(
                 "Payment plan broken: the installment of %(amount)s due on %(date)s has not been paid. "
