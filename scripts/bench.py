@@ -631,12 +631,9 @@ def measure_so_check(env, company, today, iterations=30):
 
 
 def measure_aging(env, company, today):
+    """The aging report (a SQL view) read as its pivot does: open amount per customer and age bucket."""
     start = time.perf_counter()
-    groups = env["account.move.line"]._read_group(
-        [("account_type", "=", "asset_receivable"), ("parent_state", "=", "posted"), ("reconciled", "=", False)],
-        ["partner_id"],
-        ["amount_residual:sum"],
-    )
+    groups = env["credit.aging.report"]._read_group([], ["partner_id", "bucket"], ["amount_residual:sum"])
     aging = time.perf_counter() - start
     start = time.perf_counter()
     env["res.partner"]._credit_compute_statistics(company)
@@ -828,9 +825,9 @@ def print_table(report):
             f"p95 {r['so_check']['p95'] * 1000:.1f} ms",
         ),
         (
-            "Aging read (open items by customer)",
+            "Aging report (customer x age bucket)",
             r["aging"]["seconds"],
-            f"{r['aging']['groups']:,} customers",
+            f"{r['aging']['groups']:,} cells",
             f"statistics refresh {r['aging']['statistics_seconds']:.2f}s",
         ),
     ]

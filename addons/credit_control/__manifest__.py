@@ -23,6 +23,7 @@
         "data/credit_payment_plan_data.xml",
         "views/credit_policy_views.xml",
         "views/credit_interest_rate_views.xml",
+        "views/credit_aging_report_views.xml",
         "views/credit_action_views.xml",
         "views/credit_segment_views.xml",
         "views/credit_override_views.xml",

@@ -3,6 +3,7 @@ from . import (
     account_move_line,
     account_partial_reconcile,
     credit_action,
+    credit_aging_report,
     credit_dispute,
     credit_dispute_reason,
     credit_interest_rate,

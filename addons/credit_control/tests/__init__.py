@@ -1,4 +1,5 @@
 from . import (
+    test_aging_report,
     test_arrangement_security,
     test_dispute,
     test_fee_rules,
