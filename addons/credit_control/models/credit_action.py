@@ -646,7 +646,7 @@ class CreditAction(models.Model):
             """
             SELECT aml.id, cp.id, nxt.id, aml.amount_residual, aml.date_maturity < %(today)s,
                    COALESCE((cp.credit_late_ratio ->> %(key)s)::numeric, 0),
-                   (cp.credit_collector_id ->> %(key)s)::int
+                   (cp.credit_collector_id ->> %(key)s)::int, aml.credit_level_id
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
@@ -701,15 +701,18 @@ class CreditAction(models.Model):
             self.env[model].flush_model()
         self._send_thank_you(company)
         query = self._followup_candidates_sql(company, today)
-        partner_ids = sorted({row[1] for row in self.env.execute_query(query)})
+        rows_by_partner = defaultdict(list)
+        for row in self.env.execute_query(query):
+            rows_by_partner[row[1]].append(row)
+        partner_ids = sorted(rows_by_partner)
         created = self.browse()
         cron = self.env["ir.cron"]
         for start in range(0, len(partner_ids), BATCH_SIZE):
             batch = partner_ids[start : start + BATCH_SIZE]
             locked = self._lock_partners(batch)
             if locked:
-                # the candidates again, now that the customers are ours: another worker may have been first
-                rows = self.env.execute_query(self._followup_candidates_sql(company, today, partner_ids=locked))
+                # now that the customers are ours, keep only the items nobody handled since the query
+                rows = self._still_due([row for partner_id in locked for row in rows_by_partner[partner_id]], today)
                 actions = self._create_actions(company, today, rows)
                 actions.filtered("level_id.auto_execute")._execute()
                 created |= actions
@@ -719,6 +722,41 @@ class CreditAction(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         _logger.info("credit_control: %s follow-up actions for %s", len(created), company.name)
         return created
+
+    @api.model
+    def _still_due(self, rows, today):
+        """The candidate rows whose items are still due at the level found: another worker may have handled
+        the customer (level changed, or a proposal made), or it was paid, disputed, ... in the meantime.
+
+        One query by primary key for the batch, instead of the whole candidate query again.
+        """
+        if not rows:
+            return rows
+        exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml", today)
+        current = dict(
+            self.env.execute_query(
+                SQL(
+                    """
+                    SELECT aml.id, aml.amount_residual
+                      FROM unnest(%(ids)s::int[], %(levels)s::int[]) AS found(id, level_id)
+                      JOIN account_move_line aml ON aml.id = found.id
+                     WHERE NOT aml.reconciled
+                       AND aml.amount_residual > 0
+                       AND aml.credit_level_id IS NOT DISTINCT FROM found.level_id
+                       AND NOT EXISTS (
+                            SELECT 1
+                              FROM credit_action_account_move_line_rel rel
+                              JOIN credit_action act ON act.id = rel.action_id
+                             WHERE rel.line_id = aml.id AND act.state IN ('proposed', 'failed'))
+                       AND %(exclusions)s
+                    """,
+                    ids=[row[0] for row in rows],
+                    levels=[row[7] for row in rows],
+                    exclusions=exclusions,
+                )
+            )
+        )
+        return [(row[0], row[1], row[2], current[row[0]], *row[4:]) for row in rows if row[0] in current]
 
     @api.model
     def _send_thank_you(self, company):
@@ -803,7 +841,7 @@ class CreditAction(models.Model):
     @api.model
     def _create_actions(self, company, today, rows):
         groups = defaultdict(lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False})
-        for line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id in rows:
+        for line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id, *_level in rows:
             group = groups[(partner_id, level_id)]
             group["lines"].append(line_id)
             group["amount"] += residual

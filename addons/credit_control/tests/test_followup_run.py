@@ -223,6 +223,17 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual(second.partner_id, self.customer)
         self.assertFalse(self._run(), "each customer was processed exactly once")
 
+    def test_items_handled_after_the_query_are_left_to_who_handled_them(self):
+        self._invoice(self.customer, 300.0, due_in=-10)
+        self.env.flush_all()
+        today = fields.Date.from_string(TODAY)
+        rows = self.env.execute_query(self.Action._followup_candidates_sql(self.company, today))
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(self.Action._still_due(rows, today), rows)
+        self._run()  # meanwhile, another worker follows the customer up
+        self.env.flush_all()
+        self.assertEqual(self.Action._still_due(rows, today), [])
+
     def test_letter_level_renders_a_letter_to_print(self):
         letter_level = self.env["credit.policy.level"].create(
             {"policy_id": self.policy.id, "name": "Letter", "days": 50, "action_type": "letter", "auto_execute": True}
