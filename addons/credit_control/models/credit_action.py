@@ -18,8 +18,11 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 # Steps that remind the customer; a segment may replace them by a payment plan proposal.
 REMINDER_CHANNELS = ("email", "letter", "sms", "whatsapp")
-# First key of the transaction-level advisory locks that the daily run takes per customer.
+# First key of the transaction-level advisory locks that the daily run takes per group of customers.
 LOCK_NAMESPACE = 7_340_101
+# Customers are locked per bucket (customer id modulo this number): a transaction never holds more than this
+# many locks, however large the book, so a run that does not commit per batch fits PostgreSQL's lock table.
+LOCK_BUCKETS = 1024
 
 
 class CreditAction(models.Model):
@@ -704,19 +707,21 @@ class CreditAction(models.Model):
         rows_by_partner = defaultdict(list)
         for row in self.env.execute_query(query):
             rows_by_partner[row[1]].append(row)
-        partner_ids = sorted(rows_by_partner)
         created = self.browse()
         cron = self.env["ir.cron"]
-        for start in range(0, len(partner_ids), BATCH_SIZE):
-            batch = partner_ids[start : start + BATCH_SIZE]
-            locked = self._lock_partners(batch)
+        done, total = 0, len(rows_by_partner)
+        for buckets in self._lock_batches(rows_by_partner):
+            held = self._lock_buckets(buckets)
+            # a bucket held by another worker is that worker's, whole: it handles all of its customers
+            locked = [partner_id for bucket in held for partner_id in buckets[bucket]]
             if locked:
                 # now that the customers are ours, keep only the items nobody handled since the query
                 rows = self._still_due([row for partner_id in locked for row in rows_by_partner[partner_id]], today)
                 actions = self._create_actions(company, today, rows)
                 actions.filtered("level_id.auto_execute")._execute()
                 created |= actions
-            cron._notify_progress(done=start + len(batch), remaining=max(len(partner_ids) - start - len(batch), 0))
+            done += sum(len(partner_ids) for partner_ids in buckets.values())
+            cron._notify_progress(done=done, remaining=total - done)
             if auto_commit:
                 # Safe: this batch's actions, their executions and the item levels are consistent.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -822,21 +827,46 @@ class CreditAction(models.Model):
         return result
 
     @api.model
-    def _lock_partners(self, partner_ids):
-        """Take the customers no other worker holds and skip the others (SKIP LOCKED semantics).
+    def _lock_batches(self, partner_ids):
+        """The customers grouped in lock buckets, and the buckets in batches of about ``BATCH_SIZE``
+        customers: [{bucket: [customer ids]}]. Every worker forms the same buckets."""
+        buckets = defaultdict(list)
+        for partner_id in sorted(partner_ids):
+            buckets[partner_id % LOCK_BUCKETS].append(partner_id)
+        batches, current, size = [], {}, 0
+        for bucket in sorted(buckets):
+            current[bucket] = buckets[bucket]
+            size += len(buckets[bucket])
+            if size >= BATCH_SIZE:
+                batches.append(current)
+                current, size = {}, 0
+        if current:
+            batches.append(current)
+        return batches
+
+    @api.model
+    def _lock_buckets(self, buckets):
+        """Take the buckets of customers no other worker holds and skip the others (SKIP LOCKED semantics).
 
         Transaction-level advisory locks, not row locks on res_partner: a row lock would make every
         user who edits one of these customers, and the statistics refresh, wait for the batch.
-        Released by the commit that ends the batch.
+        Released by the commit that ends the batch; taken again freely by the same transaction.
         """
         rows = self.env.execute_query(
             SQL(
-                "SELECT pid FROM unnest(%s::int[]) AS pid WHERE pg_try_advisory_xact_lock(%s, pid) ORDER BY pid",
-                list(partner_ids),
+                "SELECT bucket FROM unnest(%s::int[]) AS bucket WHERE pg_try_advisory_xact_lock(%s, bucket)"
+                " ORDER BY bucket",
+                sorted(buckets),
                 LOCK_NAMESPACE,
             )
         )
         return [row[0] for row in rows]
+
+    @api.model
+    def _lock_partners(self, partner_ids):
+        """Lock these customers (their buckets) for this transaction; return those now held."""
+        held = set(self._lock_buckets({partner_id % LOCK_BUCKETS for partner_id in partner_ids}))
+        return [partner_id for partner_id in partner_ids if partner_id % LOCK_BUCKETS in held]
 
     @api.model
     def _create_actions(self, company, today, rows):

@@ -1,10 +1,14 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import SQL
+
+from odoo.addons.credit_control.models import credit_action
 
 from .common import TODAY, CreditControlCommon
 
@@ -222,6 +226,21 @@ class TestFollowupRun(CreditControlCommon):
         second = self._run()
         self.assertEqual(second.partner_id, self.customer)
         self.assertFalse(self._run(), "each customer was processed exactly once")
+
+    def test_a_run_that_does_not_commit_holds_few_locks_however_many_customers(self):
+        customers = self.Partner.create([{"name": f"Klant {n}", "email": f"klant{n}@example.com"} for n in range(5)])
+        for customer in customers:
+            self._invoice(customer, 100.0, due_in=-10)
+        with patch.object(credit_action, "LOCK_BUCKETS", 2), patch.object(credit_action, "BATCH_SIZE", 1):
+            actions = self._run()
+        self.assertEqual(actions.partner_id, customers, "every customer, in batches of one")
+        held = self.env.execute_query(
+            SQL(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = %s",
+                credit_action.LOCK_NAMESPACE,
+            )
+        )[0][0]
+        self.assertLessEqual(held, 2)
 
     def test_items_handled_after_the_query_are_left_to_who_handled_them(self):
         self._invoice(self.customer, 300.0, due_in=-10)
