@@ -4,6 +4,7 @@ from . import (
     account_partial_reconcile,
     credit_action,
     credit_aging_report,
+    credit_arrangement_mixin,
     credit_dispute,
     credit_dispute_reason,
     credit_interest_rate,

@@ -2,11 +2,11 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
 
 from .account_move import OPEN_DISPUTE_STATES
+from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN
 
 # Days a new dispute has to be answered, by default.
 DISPUTE_DEADLINE_DAYS = 14
@@ -21,22 +21,13 @@ class CreditDispute(models.Model):
 
     _name = "credit.dispute"
     _description = "Invoice Dispute"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.arrangement.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
+    _credit_sequence_code = "credit.dispute"
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
     )
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        tracking=True,
-        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
-    )
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    currency_id = fields.Many2one(related="company_id.currency_id")
     move_ids = fields.Many2many(
         "account.move",
         "credit_dispute_account_move_rel",
@@ -44,9 +35,7 @@ class CreditDispute(models.Model):
         "move_id",
         string="Invoices",
         required=True,
-        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('payment_state', 'not in', ('paid', 'in_payment', 'reversed'))]",
+        domain=OPEN_INVOICE_DOMAIN,
     )
     amount = fields.Monetary(
         string="Disputed Amount",
@@ -59,14 +48,7 @@ class CreditDispute(models.Model):
     reason_id = fields.Many2one("credit.dispute.reason", required=True, tracking=True)
     reason_category = fields.Selection(related="reason_id.category", store=True)
     description = fields.Text(help="What the customer says is wrong.")
-    user_id = fields.Many2one(
-        "res.users",
-        string="Owner",
-        tracking=True,
-        index=True,
-        default=lambda self: self.env.user if not self.env.user.share else False,
-        domain="[('share', '=', False)]",
-    )
+    user_id = fields.Many2one(string="Owner")
     state = fields.Selection(
         [
             ("new", "New"),
@@ -82,9 +64,6 @@ class CreditDispute(models.Model):
         index=True,
         tracking=True,
         copy=False,
-    )
-    source = fields.Selection(
-        [("collector", "Collector"), ("portal", "Customer Portal")], default="collector", required=True, readonly=True
     )
     date_opened = fields.Date(
         string="Opened On", default=fields.Date.context_today, required=True, readonly=True, copy=False
@@ -132,9 +111,7 @@ class CreditDispute(models.Model):
     @api.constrains("partner_id", "move_ids", "amount")
     def _check_invoices_and_amount(self):
         for dispute in self.filtered(lambda d: d.state in OPEN_DISPUTE_STATES):
-            dispute.move_ids._credit_check_open_invoices(dispute.partner_id)
-            if dispute.move_ids.company_id != dispute.company_id:
-                raise UserError(self.env._("Choose invoices of the dispute's company."))
+            dispute._check_arrangement_invoices()
             open_amount = dispute.move_ids._credit_open_residual()
             if dispute.currency_id.compare_amounts(dispute.amount, 0.0) <= 0:
                 raise UserError(self.env._("The disputed amount must be more than zero."))
@@ -147,50 +124,6 @@ class CreditDispute(models.Model):
                         open=dispute._format(open_amount),
                     )
                 )
-
-    @api.model
-    def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        action = self.env["credit.action"].browse(values.get("credit_action_id") or [])
-        if action:
-            values.setdefault("partner_id", action.partner_id.id)
-            values.setdefault("company_id", action.company_id.id)
-            invoices = action.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.amount_residual)
-            values.setdefault("move_ids", [Command.set(invoices.ids)])
-        return values
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        Partner = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = Partner.browse(vals["partner_id"]).commercial_partner_id.id
-            if vals.get("name", self.env._("New")) == self.env._("New"):
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("credit.dispute") or "/"
-        disputes = super().create(vals_list)
-        for dispute in disputes.filtered("credit_action_id"):
-            dispute._cancel_followup_proposal()
-        return disputes
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("Disputes are kept as history: cancel the dispute instead of deleting it."))
-
-    def _format(self, amount):
-        return format_amount(self.env, amount, self.currency_id)
-
-    def _cancel_followup_proposal(self):
-        """The worklist proposal this record came from is taken care of: cancel it."""
-        action = self.credit_action_id
-        if action.state in ("proposed", "failed"):
-            action.action_cancel()
-            self.message_post(
-                body=self.env._(
-                    "Recorded from follow-up action %(action)s, which is cancelled.", action=action.display_name
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
 
     # ------------------------------------------------------------------
     # Stages
@@ -307,26 +240,12 @@ class CreditDispute(models.Model):
         Raises a ``UserError`` when the invoices are not open posted invoices of the partner's
         commercial entity. The customer's comment goes into the thread; the collector gets an activity.
         """
-        commercial = invoices._credit_check_open_invoices(partner)
         if not reason:
             raise UserError(self.env._("Choose the reason of your dispute."))
         comment = (comment or "").strip()
         if not comment:
             raise UserError(self.env._("Tell us what is wrong with the invoice."))
-        company = invoices.company_id
-        collector = invoices._credit_responsible_user(partner)
-        dispute = self.with_company(company).create(
-            {
-                "partner_id": commercial.id,
-                "company_id": company.id,
-                "move_ids": [Command.set(invoices.ids)],
-                "reason_id": reason.id,
-                "description": comment,
-                "user_id": collector.id,
-                "source": "portal",
-            }
-        )
-        dispute.message_subscribe(partner_ids=partner.ids)
+        dispute = self._portal_new(partner, invoices, {"reason_id": reason.id, "description": comment})
         dispute.with_context(mail_notify_force_send=False).message_post(
             body=comment,
             author_id=partner.id,
@@ -339,6 +258,6 @@ class CreditDispute(models.Model):
             date_deadline=dispute.date_deadline,
             summary=self.env._("Dispute from the portal: %(reason)s", reason=reason.name),
             note=comment,
-            user_id=collector.id,
+            user_id=dispute.user_id.id,
         )
         return dispute

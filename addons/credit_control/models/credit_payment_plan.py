@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
 from ..tools.installments import split_amount
+from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN
 
 
 class CreditPaymentPlan(models.Model):
@@ -20,22 +21,13 @@ class CreditPaymentPlan(models.Model):
 
     _name = "credit.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.arrangement.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
+    _credit_sequence_code = "credit.payment.plan"
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
     )
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        tracking=True,
-        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
-    )
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    currency_id = fields.Many2one(related="company_id.currency_id")
     move_ids = fields.Many2many(
         "account.move",
         "credit_payment_plan_account_move_rel",
@@ -43,9 +35,7 @@ class CreditPaymentPlan(models.Model):
         "move_id",
         string="Invoices",
         required=True,
-        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('payment_state', 'not in', ('paid', 'in_payment', 'reversed'))]",
+        domain=OPEN_INVOICE_DOMAIN,
     )
     amount_total = fields.Monetary(
         string="Total",
@@ -79,17 +69,6 @@ class CreditPaymentPlan(models.Model):
         index=True,
         tracking=True,
         copy=False,
-    )
-    source = fields.Selection(
-        [("collector", "Collector"), ("portal", "Customer Portal")], default="collector", required=True, readonly=True
-    )
-    user_id = fields.Many2one(
-        "res.users",
-        string="Collector",
-        tracking=True,
-        index=True,
-        default=lambda self: self.env.user if not self.env.user.share else False,
-        domain="[('share', '=', False)]",
     )
     resume_level_id = fields.Many2one(
         "credit.policy.level",
@@ -136,34 +115,14 @@ class CreditPaymentPlan(models.Model):
     @api.constrains("partner_id", "move_ids", "installment_count", "interval_number")
     def _check_invoices(self):
         for plan in self.filtered(lambda p: p.state == "draft"):
-            plan.move_ids._credit_check_open_invoices(plan.partner_id)
-            if plan.move_ids.company_id != plan.company_id:
-                raise UserError(self.env._("Choose invoices of the plan's company."))
+            plan._check_arrangement_invoices()
             if plan.installment_count < 1 or plan.interval_number < 1:
                 raise UserError(self.env._("A payment plan needs at least one installment and an interval of one."))
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        Partner = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = Partner.browse(vals["partner_id"]).commercial_partner_id.id
-            if vals.get("name", self.env._("New")) == self.env._("New"):
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("credit.payment.plan") or "/"
-        return super().create(vals_list)
 
     def write(self, vals):
         if "move_ids" in vals and self.filtered(lambda p: p.state != "draft"):
             raise UserError(self.env._("The invoices of an approved payment plan cannot be changed."))
         return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("Payment plans are kept as history: cancel the plan instead of deleting it."))
-
-    def _format(self, amount):
-        return format_amount(self.env, amount, self.currency_id)
 
     # ------------------------------------------------------------------
     # Schedule and approval
@@ -433,19 +392,8 @@ class CreditPaymentPlan(models.Model):
                     maximum=format_amount(self.env, segment.credit_plan_max_amount, company.currency_id),
                 )
             )
-        collector = invoices._credit_responsible_user(partner)
-        plan = self.with_company(company).create(
-            {
-                "partner_id": commercial.id,
-                "company_id": company.id,
-                "move_ids": [Command.set(invoices.ids)],
-                "installment_count": installment_count,
-                "user_id": collector.id,
-                "source": "portal",
-            }
-        )
+        plan = self._portal_new(partner, invoices, {"installment_count": installment_count})
         plan.action_compute_schedule()
-        plan.message_subscribe(partner_ids=partner.ids)
         plan.message_post(
             body=self.env._(
                 "%(partner)s requested a payment plan of %(count)s installments for %(total)s (customer portal).",
@@ -461,6 +409,6 @@ class CreditPaymentPlan(models.Model):
             plan.activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=self.env._("Approve the payment plan requested on the portal"),
-                user_id=collector.id,
+                user_id=plan.user_id.id,
             )
         return plan

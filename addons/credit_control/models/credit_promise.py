@@ -1,8 +1,10 @@
 from datetime import timedelta
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL
+
+from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN
 
 # A promise is for next week unless the customer says otherwise.
 PROMISE_DEFAULT_DAYS = 7
@@ -18,19 +20,9 @@ class CreditPromise(models.Model):
 
     _name = "credit.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["credit.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
 
-    partner_id = fields.Many2one(
-        "res.partner",
-        string="Customer",
-        required=True,
-        index=True,
-        tracking=True,
-        domain="['|', ('is_company', '=', True), ('parent_id', '=', False)]",
-    )
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    currency_id = fields.Many2one(related="company_id.currency_id")
     move_ids = fields.Many2many(
         "account.move",
         "credit_promise_account_move_rel",
@@ -38,9 +30,7 @@ class CreditPromise(models.Model):
         "move_id",
         string="Invoices",
         required=True,
-        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
-        "('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('payment_state', 'not in', ('paid', 'in_payment', 'reversed'))]",
+        domain=OPEN_INVOICE_DOMAIN,
     )
     amount = fields.Monetary(
         compute="_compute_amount",
@@ -70,17 +60,6 @@ class CreditPromise(models.Model):
         tracking=True,
         copy=False,
     )
-    user_id = fields.Many2one(
-        "res.users",
-        string="Collector",
-        tracking=True,
-        index=True,
-        default=lambda self: self.env.user if not self.env.user.share else False,
-        domain="[('share', '=', False)]",
-    )
-    source = fields.Selection(
-        [("collector", "Collector"), ("portal", "Customer Portal")], default="collector", required=True, readonly=True
-    )
     residual_at_promise = fields.Monetary(
         string="Open When Promised", readonly=True, copy=False, help="What was open on the invoices at the promise."
     )
@@ -106,7 +85,7 @@ class CreditPromise(models.Model):
         for promise in self:
             promise.display_name = self.env._(
                 "Promise %(amount)s by %(date)s",
-                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                amount=promise._format(promise.amount),
                 date=promise.date,
             )
 
@@ -114,9 +93,7 @@ class CreditPromise(models.Model):
     def _check_terms(self):
         today = fields.Date.context_today(self)
         for promise in self.filtered(lambda p: p.state == "open"):
-            promise.move_ids._credit_check_open_invoices(promise.partner_id)
-            if promise.move_ids.company_id != promise.company_id:
-                raise UserError(self.env._("Choose invoices of the promise's company."))
+            promise._check_arrangement_invoices()
             if promise.date < today:
                 raise UserError(
                     self.env._(
@@ -131,47 +108,24 @@ class CreditPromise(models.Model):
                     self.env._(
                         "The promised amount %(amount)s is more than the %(owed)s still open on the invoices. "
                         "Lower the amount or add the other invoices.",
-                        amount=format_amount(self.env, promise.amount, promise.currency_id),
-                        owed=format_amount(self.env, owed, promise.currency_id),
+                        amount=promise._format(promise.amount),
+                        owed=promise._format(owed),
                     )
                 )
 
     @api.model
-    def default_get(self, fields_list):
-        """Prefilled from a worklist action (``default_credit_action_id``): its customer, invoices and amount."""
-        values = super().default_get(fields_list)
-        action = self.env["credit.action"].browse(values.get("credit_action_id") or [])
-        if action:
-            invoices = action.invoice_ids.filtered(lambda m: m.move_type == "out_invoice" and m.amount_residual)
-            values.setdefault("partner_id", action.partner_id.id)
-            values.setdefault("company_id", action.company_id.id)
-            values.setdefault("move_ids", [Command.set(invoices.ids)])
-            values.setdefault("amount", min(action.amount, invoices._credit_open_residual()))
+    def _defaults_from_action(self, action):
+        """Also the amount: what the action followed up, at most what is still open on its invoices."""
+        values = super()._defaults_from_action(action)
+        values["amount"] = min(action.amount, self._action_open_invoices(action)._credit_open_residual())
         return values
 
     @api.model_create_multi
     def create(self, vals_list):
-        Partner = self.env["res.partner"]
-        for vals in vals_list:
-            if vals.get("partner_id"):
-                vals["partner_id"] = Partner.browse(vals["partner_id"]).commercial_partner_id.id
         promises = super().create(vals_list)
         for promise in promises:
             promise.residual_at_promise = promise.move_ids._credit_open_residual()
-            if promise.credit_action_id.state in ("proposed", "failed"):
-                promise.credit_action_id.action_cancel()
-                promise.message_post(
-                    body=self.env._(
-                        "Recorded from follow-up action %(action)s, which is cancelled.",
-                        action=promise.credit_action_id.display_name,
-                    ),
-                    subtype_xmlid="mail.mt_note",
-                )
         return promises
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_never(self):
-        raise UserError(self.env._("Promises to pay are kept as history: cancel the promise instead of deleting it."))
 
     def action_cancel(self):
         if self.filtered(lambda p: p.state != "open"):
@@ -209,7 +163,7 @@ class CreditPromise(models.Model):
                 body = self.env._(
                     "Promise broken: %(amount)s was promised by %(date)s and has not been paid. "
                     "Follow-up of the invoices resumes.",
-                    amount=format_amount(self.env, promise.amount, promise.currency_id),
+                    amount=promise._format(promise.amount),
                     date=promise.date,
                 )
                 promise.message_post(body=body, subtype_xmlid="mail.mt_note")
@@ -263,26 +217,15 @@ class CreditPromise(models.Model):
         """Record the promise of ``partner`` (a portal user's partner) to pay ``amount`` (default: all
         that is open) on ``invoices`` by ``date``. Raises a ``UserError`` on invoices that are not the
         customer's open invoices, a date in the past or an amount above what is owed."""
-        commercial = invoices._credit_check_open_invoices(partner)
-        company = invoices.company_id
-        collector = invoices._credit_responsible_user(partner)
-        vals = {
-            "partner_id": commercial.id,
-            "company_id": company.id,
-            "move_ids": [Command.set(invoices.ids)],
-            "date": fields.Date.to_date(date),
-            "user_id": collector.id,
-            "source": "portal",
-        }
+        vals = {"date": fields.Date.to_date(date)}
         if amount is not None:
             vals["amount"] = amount
-        promise = self.with_company(company).create(vals)
-        promise.message_subscribe(partner_ids=partner.ids)
+        promise = self._portal_new(partner, invoices, vals)
         promise.message_post(
             body=self.env._(
                 "%(partner)s promises to pay %(amount)s by %(date)s (customer portal).",
                 partner=partner.display_name,
-                amount=format_amount(self.env, promise.amount, promise.currency_id),
+                amount=promise._format(promise.amount),
                 date=promise.date,
             ),
             subtype_xmlid="mail.mt_note",

@@ -141,7 +141,7 @@ class TestCreditDispute(CreditArrangementCommon):
         dispute = self._dispute(self._invoice(self.customer, 100.0, due_in=-5))
         with self.assertRaises(UserError):
             dispute.with_user(self.manager).unlink()
-        with self.assertRaisesRegex(UserError, "cancel the dispute"):
+        with self.assertRaisesRegex(UserError, "kept as history: cancel it"):
             dispute.sudo().unlink()
         dispute.with_user(self.collector).action_cancel()
         self.assertEqual(dispute.state, "cancelled")
