@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
 from odoo.tests import new_test_user
 
@@ -150,6 +152,34 @@ class CreditControlCommon(AccountTestInvoicingCommon):
         return self.env["mail.message"].search(
             [("model", "=", record._name), ("res_id", "=", record.id)], order="id desc"
         )
+
+    @classmethod
+    def _policy(cls, name, *levels):
+        """A follow-up policy with one level per dict of ``levels``, made the company's default policy.
+
+        A level is an email (auto-executed, with the reminder template) unless its dict says otherwise."""
+        template = cls.env.ref("credit_control.mail_template_credit_reminder")
+        email = {"action_type": "email", "auto_execute": True, "mail_template_id": template.id}
+        policy = cls.env["credit.policy"].create(
+            {
+                "name": name,
+                "level_ids": [
+                    Command.create({**(email if level.get("action_type", "email") == "email" else {}), **level})
+                    for level in levels
+                ],
+            }
+        )
+        cls.company.credit_default_policy_id = policy
+        return policy
+
+    def _run(self, days=0):
+        """The follow-up run of the company, ``days`` from today; returns the actions it created."""
+        with freeze_time(self._days(days)):
+            return self.env["credit.action"]._run_followup(self.company)
+
+    def _mail(self, action):
+        """The email (mail.mail) that a follow-up action queued."""
+        return self.env["mail.mail"].search([("mail_message_id", "=", action.mail_message_id.id)])
 
     @classmethod
     def _refresh(cls, company=None):

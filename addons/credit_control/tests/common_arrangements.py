@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 
 from .common import TODAY, CreditControlCommon
 
@@ -14,35 +14,13 @@ class CreditArrangementCommon(CreditControlCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        template = cls.env.ref("credit_control.mail_template_credit_reminder")
-        cls.policy = cls.env["credit.policy"].create(
-            {
-                "name": "Arrangements policy",
-                "level_ids": [
-                    Command.create(
-                        {
-                            "name": "Reminder 1",
-                            "days": 7,
-                            "action_type": "email",
-                            "auto_execute": True,
-                            "mail_template_id": template.id,
-                        }
-                    ),
-                    Command.create({"name": "Call", "days": 21, "action_type": "phone"}),
-                    Command.create(
-                        {
-                            "name": "Reminder 2",
-                            "days": 30,
-                            "action_type": "email",
-                            "auto_execute": True,
-                            "mail_template_id": template.id,
-                        }
-                    ),
-                ],
-            }
+        cls.policy = cls._policy(
+            "Arrangements policy",
+            {"name": "Reminder 1", "days": 7},
+            {"name": "Call", "days": 21, "action_type": "phone"},
+            {"name": "Reminder 2", "days": 30},
         )
         cls.reminder, cls.call, cls.reminder_2 = cls.policy.level_ids.sorted("days")
-        cls.company.credit_default_policy_id = cls.policy
         cls.customer.with_user(cls.collector).credit_collector_id = cls.collector
         cls.Action = cls.env["credit.action"]
 

@@ -1,8 +1,6 @@
-from datetime import timedelta
-
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.tests import tagged
 
 from .common import TODAY, CreditControlCommon
@@ -17,33 +15,10 @@ class TestFollowupFees(CreditControlCommon):
         cls.company.credit_fee_product_id = cls._create_product(
             name="Incassokosten", type="service", lst_price=0.0, taxes_id=[Command.clear()]
         )
-        cls.template = cls.env.ref("credit_control.mail_template_credit_reminder")
         cls.Action = cls.env["credit.action"]
 
-    def _policy(self, *levels):
-        policy = self.env["credit.policy"].create(
-            {
-                "name": "Fees",
-                "level_ids": [
-                    Command.create(
-                        dict(
-                            {"action_type": "email", "auto_execute": True, "mail_template_id": self.template.id},
-                            **level,
-                        )
-                    )
-                    for level in levels
-                ],
-            }
-        )
-        self.company.credit_default_policy_id = policy
-        return policy
-
-    def _run(self, days=0):
-        with freeze_time(fields.Date.from_string(TODAY) + timedelta(days=days)):
-            return self.Action._run_followup(self.company)
-
     def test_fixed_fee_is_invoiced_once(self):
-        self._policy({"name": "Reminder with fee", "days": 7, "fee_type": "fixed", "fee_amount": 15.0})
+        self._policy("Fees", {"name": "Reminder with fee", "days": 7, "fee_type": "fixed", "fee_amount": 15.0})
         self._invoice(self.customer, 500.0, due_in=-8)
         action = self._run()
         fee = action.fee_move_id
@@ -60,6 +35,7 @@ class TestFollowupFees(CreditControlCommon):
 
     def test_dutch_collection_costs_only_after_the_fourteen_day_term(self):
         self._policy(
+            "Fees",
             {"name": "14-dagenbrief", "days": 7, "is_fourteen_day_letter": True},
             {"name": "Incasso (te vroeg)", "days": 10, "fee_type": "nl_bik"},
             {"name": "Incasso", "days": 30, "fee_type": "nl_bik"},
@@ -75,7 +51,7 @@ class TestFollowupFees(CreditControlCommon):
         self.assertAlmostEqual(costs.fee_move_id.amount_total, 875.00, places=2)  # BIK on 10,000
 
     def test_dutch_collection_costs_need_the_letter(self):
-        self._policy({"name": "Incasso", "days": 7, "fee_type": "nl_bik"})
+        self._policy("Fees", {"name": "Incasso", "days": 7, "fee_type": "nl_bik"})
         self._invoice(self.customer, 1000.0, due_in=-8)
         action = self._run()
         self.assertFalse(action.fee_move_id)
@@ -83,6 +59,7 @@ class TestFollowupFees(CreditControlCommon):
 
     def test_belgian_first_reminder_is_free_then_at_most_7_50_plus_postage(self):
         self._policy(
+            "Fees",
             {"name": "Eerste herinnering", "days": 7, "fee_type": "be_consumer", "fee_amount": 1.0},
             {"name": "Tweede herinnering", "days": 21, "fee_type": "be_consumer", "fee_amount": 1.0},
         )
@@ -95,7 +72,7 @@ class TestFollowupFees(CreditControlCommon):
 
     def test_fee_needs_a_fee_product(self):
         self.company.credit_fee_product_id = False
-        self._policy({"name": "Reminder with fee", "days": 7, "fee_type": "fixed", "fee_amount": 15.0})
+        self._policy("Fees", {"name": "Reminder with fee", "days": 7, "fee_type": "fixed", "fee_amount": 15.0})
         self._invoice(self.customer, 500.0, due_in=-8)
         action = self._run()
         self.assertEqual(action.state, "failed")

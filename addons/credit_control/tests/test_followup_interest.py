@@ -1,9 +1,9 @@
-from datetime import date, timedelta
+from datetime import date
 from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.credit_control.models import credit_action
@@ -25,33 +25,7 @@ class TestFollowupInterest(CreditControlCommon):
         cls.company.credit_interest_product_id = cls._create_product(
             name="Wettelijke rente", type="service", lst_price=0.0, taxes_id=[Command.clear()]
         )
-        cls.template = cls.env.ref("credit_control.mail_template_credit_reminder")
         cls.Action = cls.env["credit.action"]
-
-    def _policy(self, *levels):
-        policy = self.env["credit.policy"].create(
-            {
-                "name": "Interest",
-                "level_ids": [
-                    Command.create(
-                        dict(
-                            {"action_type": "email", "auto_execute": True, "mail_template_id": self.template.id},
-                            **level,
-                        )
-                    )
-                    for level in levels
-                ],
-            }
-        )
-        self.company.credit_default_policy_id = policy
-        return policy
-
-    def _run(self, days=0):
-        with freeze_time(fields.Date.from_string(TODAY) + timedelta(days=days)):
-            return self.Action._run_followup(self.company)
-
-    def _mail(self, action):
-        return self.env["mail.mail"].search([("mail_message_id", "=", action.mail_message_id.id)])
 
     def test_shipped_rate_tables_are_dated_data_from_2020(self):
         Rate = self.env["credit.interest.rate"]
@@ -71,7 +45,7 @@ class TestFollowupInterest(CreditControlCommon):
         self.assertNotAlmostEqual(before, 10.0)
 
     def test_reminder_shows_the_interest_accrued_per_item(self):
-        self._policy({"name": "Aanmaning", "days": 30, "interest_type": "nl_commercial"})
+        self._policy("Interest", {"name": "Aanmaning", "days": 30, "interest_type": "nl_commercial"})
         invoice = self._invoice(self.customer, 1000.0, due_in=-30)
         action = self._run()
         # 17 May to 15 June 2026: 30 days at 10.15% on 1,000 = 8.342 -> 8.34
@@ -84,6 +58,7 @@ class TestFollowupInterest(CreditControlCommon):
 
     def test_interest_is_invoiced_once_per_day(self):
         self._policy(
+            "Interest",
             {"name": "Aanmaning", "days": 10, "interest_type": "nl_commercial", "invoice_interest": True},
             {"name": "Laatste aanmaning", "days": 40, "interest_type": "nl_commercial", "invoice_interest": True},
         )
@@ -104,6 +79,7 @@ class TestFollowupInterest(CreditControlCommon):
 
     def test_fee_and_interest_go_on_one_invoice(self):
         self._policy(
+            "Interest",
             {
                 "name": "Aanmaning met kosten",
                 "days": 10,
@@ -111,7 +87,7 @@ class TestFollowupInterest(CreditControlCommon):
                 "fee_amount": 25.0,
                 "interest_type": "nl_commercial",
                 "invoice_interest": True,
-            }
+            },
         )
         self._invoice(self.customer, 1000.0, due_in=-10)
         action = self._run()
@@ -120,7 +96,7 @@ class TestFollowupInterest(CreditControlCommon):
 
     def test_reminder_for_a_foreign_currency_invoice(self):
         foreign = self.setup_other_currency("CHF", rates=[("2016-01-01", 2.0)])
-        self._policy({"name": "Herinnering", "days": 7})
+        self._policy("Interest", {"name": "Herinnering", "days": 7})
         invoice = self._invoice(self.customer, 1000.0, due_in=-8, currency=foreign)
         action = self._run()
         self.assertEqual(action.state, "done")
@@ -133,7 +109,16 @@ class TestFollowupInterest(CreditControlCommon):
         self.assertNotIn("500.00", body)
 
     def test_fourteen_day_letter_announces_the_collection_costs(self):
-        self._policy({"name": "14-dagenbrief", "days": 14, "action_type": "letter", "is_fourteen_day_letter": True})
+        self._policy(
+            "Interest",
+            {
+                "name": "14-dagenbrief",
+                "days": 14,
+                "action_type": "letter",
+                "auto_execute": True,
+                "is_fourteen_day_letter": True,
+            },
+        )
         self._invoice(self.customer, 1000.0, due_in=-14)
         action = self._run()
         html = (
@@ -156,7 +141,7 @@ class TestFollowupInterest(CreditControlCommon):
         self.assertGreaterEqual(be[1].days - be[0].days, 14, "14 days to pay after the free reminder")
 
     def test_a_crash_keeps_the_committed_batches_and_the_rerun_resumes(self):
-        self._policy({"name": "Herinnering", "days": 7})
+        self._policy("Interest", {"name": "Herinnering", "days": 7})
         customers = self.Partner.create(
             [{"name": f"Klant {index}", "email": f"klant{index}@example.com"} for index in range(3)]
         )

@@ -19,37 +19,14 @@ class TestFollowupRun(CreditControlCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        template = cls.env.ref("credit_control.mail_template_credit_reminder")
-        cls.policy = cls.env["credit.policy"].create(
-            {
-                "name": "Test policy",
-                "level_ids": [
-                    Command.create(
-                        {
-                            "name": "Before due",
-                            "days": -3,
-                            "action_type": "email",
-                            "auto_execute": True,
-                            "mail_template_id": template.id,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "name": "Reminder 1",
-                            "days": 7,
-                            "action_type": "email",
-                            "auto_execute": True,
-                            "attach_invoices": True,
-                            "mail_template_id": template.id,
-                        }
-                    ),
-                    Command.create({"name": "Call", "days": 21, "action_type": "phone"}),
-                    Command.create({"name": "Hold", "days": 35, "action_type": "credit_hold", "auto_execute": True}),
-                ],
-            }
+        cls.policy = cls._policy(
+            "Test policy",
+            {"name": "Before due", "days": -3},
+            {"name": "Reminder 1", "days": 7, "attach_invoices": True},
+            {"name": "Call", "days": 21, "action_type": "phone"},
+            {"name": "Hold", "days": 35, "action_type": "credit_hold", "auto_execute": True},
         )
         cls.before_due, cls.reminder, cls.call, cls.hold = cls.policy.level_ids.sorted("days")
-        cls.company.credit_default_policy_id = cls.policy
         cls.invoice_contact = cls.Partner.create(
             {
                 "name": "Boekhouding De Vries",
@@ -61,13 +38,6 @@ class TestFollowupRun(CreditControlCommon):
         cls.customer.with_user(cls.collector).credit_collector_id = cls.collector
         cls.Action = cls.env["credit.action"]
 
-    def _run(self, days=0):
-        with freeze_time(fields.Date.from_string(TODAY) + timedelta(days=days)):
-            return self.Action._run_followup(self.company)
-
-    def _mails(self, action):
-        return self.env["mail.mail"].search([("mail_message_id", "=", action.mail_message_id.id)])
-
     def test_reminder_before_the_due_date_is_sent_once(self):
         invoice = self._invoice(self.customer, 500.0, due_in=2)
         actions = self._run()
@@ -76,7 +46,7 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual(actions.state, "done")
         self.assertEqual(actions.recipient_id, self.invoice_contact)
         self.assertEqual(invoice.line_ids.filtered("date_maturity").credit_level_id, self.before_due)
-        mail = self._mails(actions)
+        mail = self._mail(actions)
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.recipient_ids, self.invoice_contact)
         self.assertIn(invoice.name, mail.body_html)
@@ -95,7 +65,7 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual(first.state, "done")
         attachments = first.mail_message_id.attachment_ids
         self.assertEqual(len(attachments), 1, "the invoice PDF is attached")
-        self.assertEqual(self._mails(first).attachment_ids, attachments)
+        self.assertEqual(self._mail(first).attachment_ids, attachments)
         second = self._run(days=1)
         self.assertEqual(second.level_id, self.call)  # 26 days late: the call is due
         self.assertEqual(second.state, "proposed")
@@ -195,7 +165,7 @@ class TestFollowupRun(CreditControlCommon):
     def test_bounced_reminder_marks_the_action_failed(self):
         self._invoice(self.customer, 300.0, due_in=-10)
         action = self._run()
-        mail = self._mails(action)
+        mail = self._mail(action)
         mail._postprocess_sent_message(
             success_pids=[], failure_reason="550 mailbox unknown", failure_type="mail_bounce"
         )
@@ -297,7 +267,7 @@ class TestFollowupRun(CreditControlCommon):
         self.invoice_contact.email = "nieuw@garagedevries.nl"
         failed.with_user(self.collector).action_approve()
         self.assertEqual(failed.state, "done")
-        self.assertEqual(self._mails(failed).recipient_ids, self.invoice_contact)
+        self.assertEqual(self._mail(failed).recipient_ids, self.invoice_contact)
 
     def _level(self, **values):
         return self.env["credit.policy.level"].create(
