@@ -15,6 +15,7 @@ from . import (
     credit_policy_level,
     credit_promise,
     credit_segment,
+    ir_qweb,
     mail_mail,
     res_company,
     res_config_settings,

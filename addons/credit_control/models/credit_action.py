@@ -11,6 +11,7 @@ from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import be_consumer, nl_bik
 from .credit_policy_level import ACTION_TYPES
+from .ir_qweb import COMPILED_QWEB_CACHE
 
 _logger = logging.getLogger(__name__)
 
@@ -225,13 +226,7 @@ class CreditAction(models.Model):
         """Take the step of each proposed (or retried failed) action. A failure marks that action
         failed and is told on the worklist; it never stops the others."""
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
-        # one rendering per template for all the emails (compiling the template once), not one per action
-        rendered = {}
-        for template, actions in (
-            todo.filtered(lambda a: a.channel == "email").grouped(lambda a: a.level_id.mail_template_id).items()
-        ):
-            if template:
-                rendered.update(template._generate_template(actions.ids, ("subject", "body_html")))
+        rendered = todo.filtered(lambda a: a.channel == "email")._render_emails()
         for action in todo:
             try:
                 with self.env.cr.savepoint():
@@ -247,6 +242,19 @@ class CreditAction(models.Model):
                     "executed_on": fields.Datetime.now(),
                 }
             )
+
+    def _render_emails(self):
+        """Render the subject and body of these email actions: one rendering per template for all of them,
+        its body compiled once (see ``ir.qweb._compile``). Returns {action id: {"subject", "body_html"}}."""
+        rendered = {}
+        self.env.cr.cache[COMPILED_QWEB_CACHE] = {}
+        try:
+            for template, actions in self.grouped(lambda a: a.level_id.mail_template_id).items():
+                if template:
+                    rendered.update(template._generate_template(actions.ids, ("subject", "body_html")))
+        finally:
+            self.env.cr.cache.pop(COMPILED_QWEB_CACHE, None)
+        return rendered
 
     def _execute_one(self, rendered=None):
         self.ensure_one()
@@ -725,6 +733,9 @@ class CreditAction(models.Model):
             if auto_commit:
                 # Safe: this batch's actions, their executions and the item levels are consistent.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+            # memory stays flat however large the book: nothing of this batch is kept in the ORM cache
+            self.env.flush_all()
+            self.env.invalidate_all()
         _logger.info("credit_control: %s follow-up actions for %s", len(created), company.name)
         return created
 

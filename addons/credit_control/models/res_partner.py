@@ -604,7 +604,8 @@ class ResPartner(models.Model):
                         company=company.name,
                         user=self.env.user.name,
                     )
-                partner.message_post(body=body, subtype_xmlid="mail.mt_note")
+                # a note in the chatter, without notifying followers (the daily run may hold thousands)
+                partner._message_log(body=body)
 
     def _credit_segment_message(self, old_segment, new_segment, reason):
         self.ensure_one()

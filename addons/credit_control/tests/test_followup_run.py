@@ -2,12 +2,14 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from odoo.addons.base.models.ir_qweb import IrQWeb
 from odoo.addons.credit_control.models import credit_action
 
 from .common import TODAY, CreditControlCommon
@@ -359,3 +361,31 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual(queries_two, queries_six, "one lookup for the whole batch, not one per customer")
         self.assertEqual({recipients[p.id] for p in partners[:4]}, set(contacts.ids))
         self.assertEqual([recipients[p.id] for p in partners[4:]], partners[4:].ids)
+
+    def test_reminder_body_is_compiled_once_for_the_whole_run(self):
+        customers = self.Partner.create(
+            [
+                {"name": f"Garage {index}", "customer_rank": 1, "email": f"garage{index}@example.com"}
+                for index in range(4)
+            ]
+        )
+        for index, customer in enumerate(customers):
+            self._invoice(customer, 100.0 * (index + 1), due_in=-8)
+        compiled_elements = []
+        generate_code = IrQWeb._generate_code
+
+        def counting(qweb, template):
+            if isinstance(template, etree._Element):
+                compiled_elements.append(template)
+            return generate_code(qweb, template)
+
+        with patch.object(IrQWeb, "_generate_code", counting):
+            actions = self._run()
+        self.assertEqual(len(actions), 4)
+        # Odoo renders the body twice per email (with and without its restricted-code check): compiled once
+        # each for the batch, not once per customer
+        self.assertLessEqual(len(compiled_elements), 2, "the reminder body is compiled once, not once per customer")
+        for index, action in enumerate(actions.sorted(lambda a: a.partner_id.name)):
+            body = self._mail(action).body_html
+            self.assertIn(action.partner_id.name, body, "each customer gets its own reminder")
+            self.assertIn(f"{100.0 * (index + 1):,.2f}", body)

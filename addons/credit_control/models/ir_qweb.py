@@ -1,0 +1,28 @@
+from lxml import etree
+
+from odoo import models
+
+# key of the cursor cache (``cr.cache``) that holds the compiled mail-template bodies while a batch renders
+COMPILED_QWEB_CACHE = "credit_control_compiled_qweb"
+
+
+class IrQweb(models.AbstractModel):
+    _inherit = "ir.qweb"
+
+    def _compile(self, template):
+        """Compile a mail template's body once while a batch of follow-up emails is rendered.
+
+        Odoo compiles the QWeb body of a mail template again for every record it renders (the body is
+        an element, not a cached view): about 15 ms of Python per reminder. While
+        ``credit.action._render_emails`` renders a batch it puts a dict in the cursor cache, and the
+        compiled functions are kept there, keyed by the template's source and the context keys that
+        the compilation depends on (as Odoo does for views). Outside such a batch nothing changes.
+        """
+        compiled = self.env.cr.cache.get(COMPILED_QWEB_CACHE)
+        if compiled is None or not isinstance(template, etree._Element):
+            return super()._compile(template)
+        keys = (*self._get_template_cache_keys(), "raise_on_forbidden_code_for_model")
+        key = (etree.tostring(template), tuple(self.env.context.get(k) for k in keys))
+        if key not in compiled:
+            compiled[key] = super()._compile(template)
+        return compiled[key]
