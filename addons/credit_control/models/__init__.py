@@ -4,6 +4,7 @@ from . import (
     account_partial_reconcile,
     credit_action,
     credit_aging_report,
+    credit_cashin_forecast,
     credit_dispute,
     credit_dispute_reason,
     credit_interest_rate,
