@@ -427,7 +427,7 @@ class AccountMove(models.Model):
         ``late_50`` (45 to 64 days late), ``getting_later`` (2 more days late every month) or ``erratic``
         (anything from 5 days early to 45 days late, from a fixed seed). Invoices whose payment would fall
         after yesterday are not created: the demo's open invoices are the ones in the demo file. Batched:
-        one create and one post for all invoices and for all payments, then one reconciliation per pair.
+        one create and one post for all invoices and for all payments, one reconciliation plan for all pairs.
         """
         today = fields.Date.context_today(self)
         company = self.env.company
@@ -482,7 +482,12 @@ class AccountMove(models.Model):
             )
         payments = self.env["account.payment"].create(payment_vals)
         payments.action_post()
-        for receivable, payment in zip(pairs, payments, strict=True):
-            counterpart = payment.move_id.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
-            (receivable | counterpart).reconcile()
+        receivable_of = {
+            payment: payment.move_id.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            for payment in payments
+        }
+        # one reconciliation plan for all pairs (as Odoo's payment wizard does), each pair on its own
+        self.env["account.move.line"]._reconcile_plan(
+            [receivable | receivable_of[payment] for receivable, payment in zip(pairs, payments, strict=True)]
+        )
         return True
