@@ -14,7 +14,8 @@
    - ours, the daily run: yesterday's levels in place, every action of today's level executed where the
      level says so (emails rendered and queued as mail.mail, not delivered), with one and two workers;
    - the sale-order credit check for a customer with 5,000 open items (``--big-customer-items``);
-   - the aging read (open receivables by customer, one ``_read_group``) and the statistics refresh.
+   - the aging read (open receivables by customer, one ``_read_group``) and the statistics refresh;
+   - the nightly payment prediction, the cash-in forecast read per week and the prediction back-test.
 4. Prints a table and writes the results as JSON (``--json``, default .bench/results-<date>.json).
 
 Usage: python3 scripts/bench.py [--smoke | --large] [--partners N] [--items M] [--skip-oca] [--keep]
@@ -658,6 +659,27 @@ def measure_aging(env, company, today):
     return {"seconds": aging, "groups": len(groups), "statistics_seconds": stats}
 
 
+def measure_prediction(env, company, today):
+    """The nightly payment prediction (every open invoice, the customers' expected overdue), the cash-in
+    forecast read as its graph does (amount per week) and the back-test of the past year."""
+    start = time.perf_counter()
+    invoices = env["account.move"]._credit_compute_predictions(company, today)
+    predict = time.perf_counter() - start
+    start = time.perf_counter()
+    weeks = env["credit.cashin.forecast"]._read_group([], ["week:week"], ["amount_residual:sum"])
+    forecast = time.perf_counter() - start
+    start = time.perf_counter()
+    backtest = env["credit.prediction.backtest"]._backtest(company, today - timedelta(days=365), today)
+    return {
+        "seconds": predict,
+        "invoices": invoices,
+        "forecast_seconds": forecast,
+        "weeks": len(weeks),
+        "backtest_seconds": time.perf_counter() - start,
+        "backtest_invoices": backtest["invoice_count"],
+    }
+
+
 MEASURES = {
     "raw_sql": measure_raw_sql,
     "ours_generate": measure_ours_generate,
@@ -665,6 +687,7 @@ MEASURES = {
     "oca": measure_oca,
     "so_check": measure_so_check,
     "aging": measure_aging,
+    "prediction": measure_prediction,
 }
 
 
@@ -769,6 +792,7 @@ def main():
     results["daily_run_2"] = run_measure("daily_run", args.db, with_oca, today, workers=2)
     results["so_check"] = run_measure("so_check", args.db, with_oca, today)
     results["aging"] = run_measure("aging", args.db, with_oca, today)
+    results["prediction"] = run_measure("prediction", args.db, with_oca, today)
 
     report = {
         "date": date.today().isoformat(),
@@ -861,6 +885,13 @@ def print_table(report):
             r["aging"]["seconds"],
             f"{r['aging']['groups']:,} cells",
             f"statistics refresh {r['aging']['statistics_seconds']:.2f}s",
+        ),
+        (
+            "Payment prediction (nightly, all open invoices)",
+            r["prediction"]["seconds"],
+            f"{r['prediction']['invoices']:,} invoices",
+            f"forecast read {r['prediction']['forecast_seconds']:.2f}s, "
+            f"back-test {r['prediction']['backtest_seconds']:.2f}s",
         ),
     ]
     size = report["size"]

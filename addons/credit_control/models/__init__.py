@@ -5,6 +5,7 @@ from . import (
     credit_action,
     credit_aging_report,
     credit_arrangement_mixin,
+    credit_cashin_forecast,
     credit_dispute,
     credit_dispute_reason,
     credit_interest_rate,

@@ -1,10 +1,32 @@
+import random
+from collections import defaultdict
+from datetime import timedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..tools import payment_prediction
 
 # Disputes, promises and plans that pause the follow-up of an invoice while in these states.
 OPEN_DISPUTE_STATES = ("new", "in_progress")
 # Who may see, on an invoice, the disputes, promises and plans that cover it.
 CREDIT_GROUPS = "credit_control.group_credit_control_user,sales_team.group_sale_salesman"
+
+# Payment prediction: the customer's payments of the last two years count, a payment's weight halves every
+# half-life, and the segment's behaviour counts as PRIOR_WEIGHT payments of the customer's own. A segment
+# (or the company) needs PRIOR_MIN_PAYMENTS payments before its behaviour is used as the prior.
+PREDICTION_HISTORY_DAYS = 730
+PREDICTION_HALF_LIFE_DAYS = 180
+PREDICTION_PRIOR_WEIGHT = 3.0
+PREDICTION_PRIOR_MIN_PAYMENTS = 5
+PREDICTION_CHUNK = 5000
+PREDICTION_BASES = [
+    ("history", "Own payment history"),
+    ("segment", "Segment (no own history)"),
+    ("company", "Company average (no own history)"),
+    ("default", "No history: the due date"),
+]
 
 
 class AccountMove(models.Model):
@@ -43,6 +65,45 @@ class AccountMove(models.Model):
         compute="_compute_credit_pause_info",
         help="The open dispute, promise to pay or active payment plan that covers this invoice.",
         groups=CREDIT_GROUPS,
+    )
+
+    # Payment prediction (stored by the nightly run, see _credit_compute_predictions)
+    credit_expected_payment_date = fields.Date(
+        string="Expected Payment",
+        index=True,
+        readonly=True,
+        copy=False,
+        help="When the customer is expected to pay this invoice (its last open installment): the due date plus "
+        "the days late expected from the customer's payment history, at the last prediction run.",
+    )
+    credit_expected_days_late = fields.Float(
+        digits=(16, 1),
+        readonly=True,
+        copy=False,
+        help="Days after the due date the customer is expected to pay (negative: before it): a mean of its "
+        "past payments, recent ones weighing more, pulled towards its segment's behaviour when it has little history.",
+    )
+    credit_prediction_std = fields.Float(
+        string="Uncertainty (± days)",
+        digits=(16, 1),
+        readonly=True,
+        copy=False,
+        help="Standard deviation of the expected days late: about two in three payments fall within this many "
+        "days of the expected date.",
+    )
+    credit_prediction_basis = fields.Selection(
+        PREDICTION_BASES,
+        readonly=True,
+        copy=False,
+        help="What the prediction rests on: the customer's own payments (pulled towards its segment's), or, "
+        "without own payments, its segment's behaviour, the company's, or nothing (then the due date).",
+    )
+    credit_prediction_weight = fields.Float(
+        string="Weight of Own History",
+        digits=(16, 2),
+        readonly=True,
+        copy=False,
+        help="Share of the customer's own payments in the prediction; the rest is its segment's behaviour.",
     )
 
     def _compute_credit_action_count(self):
@@ -167,3 +228,266 @@ class AccountMove(models.Model):
         result = super().button_draft()
         lines.exists()._credit_refresh_partner_statistics()
         return result
+
+    # ------------------------------------------------------------------
+    # Payment prediction (nightly, set-based)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _credit_payment_history(self, company, date_from, date_to):
+        """The paid customer invoice items of ``company`` paid from ``date_from`` to ``date_to``, in one query.
+
+        Rows (commercial partner id, its segment id, due date, paid date, days late, invoice date), oldest
+        payment first. The paid date is the date of the item's last partial reconciliation (as for the
+        statistics); days late = paid date - due date, negative when paid early. An invoice cancelled by its
+        credit note was not paid and does not count.
+        """
+        for model in ("account.move.line", "account.partial.reconcile", "account.move", "res.partner"):
+            self.env[model].flush_model()
+        return self.env.execute_query(
+            SQL(
+                """
+                SELECT cp.id, (cp.credit_segment_id ->> %(key)s)::int, aml.date_maturity, paid.date,
+                       paid.date - aml.date_maturity, m.invoice_date
+                  FROM account_move_line aml
+                  JOIN account_move m ON m.id = aml.move_id
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                  JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                 CROSS JOIN LATERAL (
+                        SELECT MAX(apr.max_date) AS date
+                          FROM account_partial_reconcile apr
+                         WHERE apr.debit_move_id = aml.id
+                 ) paid
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND aml.reconciled
+                   AND aml.balance > 0
+                   AND aml.date_maturity IS NOT NULL
+                   AND m.move_type = 'out_invoice'
+                   AND m.payment_state != 'reversed'
+                   AND paid.date BETWEEN %(date_from)s AND %(date_to)s
+              ORDER BY paid.date, aml.id
+                """,
+                key=str(company.id),
+                company=company.id,
+                date_from=date_from,
+                date_to=date_to,
+            )
+        )
+
+    @api.model
+    def _credit_compute_predictions(self, company, today=None):
+        """Predict when every open customer invoice of ``company`` will be paid, and store it; then the
+        customers' expected overdue amounts. Set-based: one query for the payment history of all customers,
+        one for the open invoices, one UPDATE per chunk of invoices, one to clear paid ones, one for the
+        customers - whatever the number of customers (the loop in between runs no query).
+
+        The invoice gets the date of its last open installment (due date + expected days late, never before
+        the invoice date). Returns the number of open invoices predicted.
+        """
+        today = today or fields.Date.context_today(self)
+        history = self._credit_payment_history(company, today - timedelta(days=PREDICTION_HISTORY_DAYS), today)
+        by_partner = defaultdict(list)
+        segment_sums = defaultdict(lambda: [0, 0.0, 0.0])
+        company_sums = [0, 0.0, 0.0]
+        for partner_id, segment_id, _due, paid_date, days_late, _invoice_date in history:
+            by_partner[partner_id].append((paid_date, days_late))
+            for sums in (segment_sums[segment_id], company_sums):
+                sums[0] += 1
+                sums[1] += days_late
+                sums[2] += days_late * days_late
+        company_prior = payment_prediction.prior_from_sums(*company_sums)
+        segment_priors = {
+            segment_id: payment_prediction.prior_from_sums(*sums)
+            for segment_id, sums in segment_sums.items()
+            if segment_id
+        }
+        key = str(company.id)
+        open_moves = self.env.execute_query(
+            SQL(
+                """
+                SELECT m.id, cp.id, (cp.credit_segment_id ->> %(key)s)::int, MAX(aml.date_maturity), m.invoice_date
+                  FROM account_move_line aml
+                  JOIN account_move m ON m.id = aml.move_id
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                  JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND NOT aml.reconciled
+                   AND aml.amount_residual > 0
+                   AND aml.date_maturity IS NOT NULL
+                   AND m.move_type = 'out_invoice'
+              GROUP BY m.id, cp.id, m.invoice_date
+                """,
+                key=key,
+                company=company.id,
+            )
+        )
+        predictions = {}
+        values = []
+        for move_id, partner_id, segment_id, last_due, invoice_date in open_moves:
+            if partner_id not in predictions:
+                prior, source = payment_prediction.choose_prior(
+                    segment_priors.get(segment_id), company_prior, min_count=PREDICTION_PRIOR_MIN_PAYMENTS
+                )
+                prediction = payment_prediction.expected_days_late(
+                    by_partner.get(partner_id, []),
+                    today,
+                    half_life_days=PREDICTION_HALF_LIFE_DAYS,
+                    prior_mean=prior.mean,
+                    prior_weight=PREDICTION_PRIOR_WEIGHT,
+                    prior_std=prior.std,
+                )
+                rounded = payment_prediction.Prediction(
+                    payment_prediction.round_days(prediction.days_late),
+                    payment_prediction.round_days(prediction.std_days),
+                    prediction.weight,
+                )
+                share = prediction.weight / (prediction.weight + PREDICTION_PRIOR_WEIGHT)
+                basis = "history" if prediction.weight else source
+                predictions[partner_id] = (rounded, basis, round(share, 2))
+            rounded, basis, share = predictions[partner_id]
+            expected = payment_prediction.expected_payment_date(last_due, rounded, invoice_date)
+            values.append((move_id, expected, rounded.days_late, rounded.std_days, basis, share))
+        # paid (or reset) invoices keep no prediction: they are no longer expected
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move
+                   SET credit_expected_payment_date = NULL, credit_expected_days_late = NULL,
+                       credit_prediction_std = NULL, credit_prediction_basis = NULL, credit_prediction_weight = NULL
+                 WHERE company_id = %(company)s
+                   AND credit_expected_payment_date IS NOT NULL
+                   AND (state != 'posted' OR payment_state NOT IN ('not_paid', 'partial'))
+                """,
+                company=company.id,
+            )
+        )
+        for start in range(0, len(values), PREDICTION_CHUNK):
+            chunk = values[start : start + PREDICTION_CHUNK]
+            columns = list(zip(*chunk, strict=True))
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE account_move m
+                       SET credit_expected_payment_date = v.expected, credit_expected_days_late = v.days,
+                           credit_prediction_std = v.std, credit_prediction_basis = v.basis,
+                           credit_prediction_weight = v.share
+                      FROM unnest(%s::int[], %s::date[], %s::numeric[], %s::numeric[], %s::varchar[], %s::numeric[])
+                           AS v(id, expected, days, std, basis, share)
+                     WHERE m.id = v.id
+                       AND (m.credit_expected_payment_date, m.credit_expected_days_late, m.credit_prediction_std,
+                            m.credit_prediction_basis, m.credit_prediction_weight)
+                           IS DISTINCT FROM (v.expected, v.days, v.std, v.basis, v.share)
+                    """,
+                    *(list(column) for column in columns),
+                )
+            )
+        self.invalidate_model(
+            [
+                "credit_expected_payment_date",
+                "credit_expected_days_late",
+                "credit_prediction_std",
+                "credit_prediction_basis",
+                "credit_prediction_weight",
+            ]
+        )
+        self.env["res.partner"]._credit_compute_expected_overdue(company, today)
+        return len(values)
+
+    def action_credit_refresh_predictions(self):
+        """Recompute the payment predictions of the current company now (managers)."""
+        if not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a credit manager can refresh the payment predictions."))
+        count = self.sudo()._credit_compute_predictions(self.env.company)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("Payment predictions refreshed for %(count)s open invoices.", count=count),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    # ------------------------------------------------------------------
+    # Demo data: a year of paid invoices, so that the prediction has a history to learn from
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _credit_demo_payment_history(self, product_id, customers, months=12):
+        """Create, for demo only, ``months`` monthly invoices per customer, paid at the customer's pace.
+
+        ``customers``: [(partner id, pattern)], the pattern one of ``on_time`` (on the due date, now and then
+        two days early), ``early`` (three days early), ``late_20`` (structurally about 20 days late),
+        ``late_50`` (45 to 64 days late), ``getting_later`` (2 more days late every month) or ``erratic``
+        (anything from 5 days early to 45 days late, from a fixed seed). Invoices whose payment would fall
+        after yesterday are not created: the demo's open invoices are the ones in the demo file. Batched:
+        one create and one post for all invoices and for all payments, one reconciliation plan for all pairs.
+        """
+        today = fields.Date.context_today(self)
+        company = self.env.company
+        rng = random.Random(42)
+        patterns = {
+            "on_time": lambda k: -2 if k % 4 == 3 else 0,
+            "early": lambda k: -3,
+            "late_20": lambda k: 17 + (k * 5) % 7,
+            "late_50": lambda k: 45 + (k * 13) % 20,
+            "getting_later": lambda k: 2 * k,
+            "erratic": lambda k: rng.randint(-5, 45),
+        }
+        invoice_vals, lateness = [], []
+        for partner_id, pattern in customers:
+            for k in range(months):
+                invoice_date = today - timedelta(days=30 * (months - k) + 30)
+                late = patterns[pattern](k)
+                if invoice_date + timedelta(days=30 + late) >= today:  # 30 days net: would be paid after today
+                    continue
+                invoice_vals.append(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner_id,
+                        "company_id": company.id,
+                        "invoice_date": invoice_date,
+                        "date": invoice_date,
+                        "ref": f"DEMO-{partner_id}-{k + 1:02d}",
+                        "invoice_line_ids": [fields.Command.create({"product_id": product_id, "quantity": 4 + k % 5})],
+                    }
+                )
+                lateness.append(late)
+        invoices = self.create(invoice_vals)
+        invoices.action_post()
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(company), ("type", "=", "bank")], limit=1
+        )
+        pairs, payment_vals = [], []
+        for invoice, late in zip(invoices, lateness, strict=True):
+            receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            paid_date = min(max(receivable.mapped("date_maturity")) + timedelta(days=late), today - timedelta(days=1))
+            pairs.append(receivable)
+            payment_vals.append(
+                {
+                    "payment_type": "inbound",
+                    "partner_type": "customer",
+                    "partner_id": invoice.commercial_partner_id.id,
+                    "amount": invoice.amount_total,
+                    "date": paid_date,
+                    "journal_id": journal.id,
+                    "memo": invoice.name,
+                }
+            )
+        payments = self.env["account.payment"].create(payment_vals)
+        payments.action_post()
+        receivable_of = {
+            payment: payment.move_id.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            for payment in payments
+        }
+        # one reconciliation plan for all pairs (as Odoo's payment wizard does), each pair on its own
+        self.env["account.move.line"]._reconcile_plan(
+            [receivable | receivable_of[payment] for receivable, payment in zip(pairs, payments, strict=True)]
+        )
+        return True

@@ -104,6 +104,6 @@ class AccountMoveLine(models.Model):
         receivable = self.filtered(lambda line: line.account_type == "asset_receivable" and line.partner_id)
         Partner = self.env["res.partner"].sudo()
         for company, lines in receivable.grouped("company_id").items():
-            Partner.with_company(company)._credit_compute_statistics(
-                company, partner_ids=lines.partner_id.commercial_partner_id.ids
-            )
+            partner_ids = lines.partner_id.commercial_partner_id.ids
+            Partner.with_company(company)._credit_compute_statistics(company, partner_ids=partner_ids)
+            Partner.with_company(company)._credit_compute_expected_overdue(company, partner_ids=partner_ids)

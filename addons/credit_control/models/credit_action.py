@@ -76,7 +76,14 @@ class CreditAction(models.Model):
     amount = fields.Monetary(readonly=True, help="Open amount of the items when the action was created.")
     amount_overdue = fields.Monetary(string="Overdue", readonly=True)
     priority = fields.Float(
-        readonly=True, help="Overdue amount weighted by the customer's late ratio: the worklist's order."
+        readonly=True,
+        help="The customer's expected overdue amount (overdue now, or expected to be paid after the due date) "
+        "weighted by its late ratio: expected overdue × (1 + late ratio); the overdue amount of the action when "
+        "the customer has no prediction yet. The worklist's order.",
+    )
+    expected_overdue = fields.Float(
+        related="partner_id.credit_expected_overdue",
+        help="The customer's open balance that is overdue now or expected to be paid after its due date.",
     )
     executed_by_id = fields.Many2one("res.users", readonly=True)
     executed_on = fields.Datetime(readonly=True)
@@ -657,7 +664,8 @@ class CreditAction(models.Model):
             """
             SELECT aml.id, cp.id, nxt.id, aml.amount_residual, aml.date_maturity < %(today)s,
                    COALESCE((cp.credit_late_ratio ->> %(key)s)::numeric, 0),
-                   (cp.credit_collector_id ->> %(key)s)::int, aml.credit_level_id
+                   (cp.credit_collector_id ->> %(key)s)::int, aml.credit_level_id,
+                   (cp.credit_expected_overdue ->> %(key)s)::numeric
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
@@ -880,15 +888,25 @@ class CreditAction(models.Model):
         return [partner_id for partner_id in partner_ids if partner_id % LOCK_BUCKETS in held]
 
     @api.model
+    def _priority(self, overdue, expected_overdue, late_ratio):
+        """The worklist's order: the customer's expected overdue amount (overdue now, or expected to be paid
+        late) weighted by its late ratio; the action's overdue amount when the customer has no prediction."""
+        amount = float(expected_overdue) if expected_overdue is not None else overdue
+        return amount * (1.0 + late_ratio)
+
+    @api.model
     def _create_actions(self, company, today, rows):
-        groups = defaultdict(lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False})
-        for line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id, *_level in rows:
+        groups = defaultdict(
+            lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False, "expected": None}
+        )
+        for line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id, _level, expected in rows:
             group = groups[(partner_id, level_id)]
             group["lines"].append(line_id)
             group["amount"] += residual
             group["overdue"] += residual if is_overdue else 0.0
             group["late"] = float(late_ratio)
             group["collector"] = collector_id
+            group["expected"] = expected  # the customer's expected overdue (None before its first prediction)
         if not groups:
             return self.browse()
         levels = self.env["credit.policy.level"].browse({level_id for _partner, level_id in groups})
@@ -908,7 +926,7 @@ class CreditAction(models.Model):
                     "line_ids": [Command.set(group["lines"])],
                     "amount": company.currency_id.round(group["amount"]),
                     "amount_overdue": company.currency_id.round(group["overdue"]),
-                    "priority": group["overdue"] * (1.0 + group["late"]),
+                    "priority": self._priority(group["overdue"], group["expected"], group["late"]),
                 }
             )
         return self.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)

@@ -31,6 +31,7 @@ CREDIT_STAT_FIELDS = {
     "credit_avg_days_late",
     "credit_late_ratio",
     "credit_promise_kept_rate",
+    "credit_expected_overdue",
 }
 # Behaviour is measured on the items that fell due in this many days before today.
 BEHAVIOUR_WINDOW_DAYS = 365
@@ -122,6 +123,17 @@ class ResPartner(models.Model):
         readonly=True,
         digits=(16, 4),
         help="Share of the items due in the last 12 months that were paid late or are still overdue.",
+    )
+
+    credit_expected_overdue = fields.Float(
+        string="Expected Overdue",
+        company_dependent=True,
+        readonly=True,
+        digits="Account",
+        help="Open receivable balance in company currency that is past its due date, or that is not due yet "
+        "but expected to be paid after its due date (the invoice's expected payment date is later than the "
+        "due date). Net of credits, never more than the open balance; at the last prediction run. "
+        "The worklist ranks customers by it.",
     )
 
     credit_promise_kept_rate = fields.Float(
@@ -522,6 +534,66 @@ class ResPartner(models.Model):
         self.invalidate_model(list(CREDIT_STAT_FIELDS))
         return changed
 
+    @api.model
+    def _credit_compute_expected_overdue(self, company, today=None, partner_ids=None):
+        """Store each customer's expected overdue amount in ``company`` (see the field's help) in one SQL
+        statement, from the open items and their invoices' stored predictions. ``partner_ids``: only these
+        commercial partners. Returns the number of partners whose figure changed.
+        """
+        today = today or fields.Date.context_today(self)
+        for model in ("account.move.line", "account.move", "res.partner"):
+            self.env[model].flush_model()
+        key = str(company.id)
+        partner_filter = SQL("")
+        target_filter = SQL("")
+        if partner_ids is not None:
+            partner_filter = SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
+            target_filter = SQL("AND rp.id = ANY(%s)", list(partner_ids))
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH stats AS (
+                    SELECT p.commercial_partner_id AS partner_id,
+                           ROUND(GREATEST(LEAST(
+                                 COALESCE(SUM(aml.amount_residual) FILTER (
+                                     WHERE aml.date_maturity < %(today)s
+                                        OR ROUND(COALESCE(m.credit_expected_days_late, 0)) > 0), 0),
+                                 SUM(aml.amount_residual)), 0)::numeric, 2) AS expected_overdue
+                      FROM account_move_line aml
+                      JOIN account_move m ON m.id = aml.move_id
+                      JOIN account_account acc ON acc.id = aml.account_id
+                      JOIN res_partner p ON p.id = aml.partner_id
+                     WHERE aml.company_id = %(company)s
+                       AND aml.parent_state = 'posted'
+                       AND acc.account_type = 'asset_receivable'
+                       AND NOT aml.reconciled
+                       %(partner_filter)s
+                  GROUP BY p.commercial_partner_id
+                ),
+                target AS (
+                    SELECT rp.id, COALESCE(s.expected_overdue, 0) AS expected_overdue
+                      FROM res_partner rp
+                 LEFT JOIN stats s ON s.partner_id = rp.id
+                     WHERE (s.partner_id IS NOT NULL OR rp.credit_expected_overdue ? %(key)s)
+                       %(target_filter)s
+                )
+                UPDATE res_partner p
+                   SET credit_expected_overdue = COALESCE(p.credit_expected_overdue, '{}'::jsonb)
+                                                 || jsonb_build_object(%(key)s, t.expected_overdue)
+                  FROM target t
+                 WHERE p.id = t.id
+                   AND (p.credit_expected_overdue ->> %(key)s)::numeric IS DISTINCT FROM t.expected_overdue
+                """,
+                today=today,
+                company=company.id,
+                key=key,
+                partner_filter=partner_filter,
+                target_filter=target_filter,
+            )
+        )
+        self.invalidate_model(["credit_expected_overdue"])
+        return self.env.cr.rowcount
+
     # ------------------------------------------------------------------
     # Access: salespeople read the credit status, only credit staff change it
     # ------------------------------------------------------------------
@@ -689,6 +761,8 @@ class ResPartner(models.Model):
             # promises and plans decided first: a broken one resumes follow-up in today's run
             self.env["credit.promise"].with_company(company)._check_promises(company)
             self.env["credit.payment.plan"].with_company(company)._check_plans(company)
+            # payment predictions and expected overdue amounts, which rank the worklist of today's follow-up
+            self.env["account.move"].with_company(company)._credit_compute_predictions(company)
             if auto_commit:
                 # Safe: this company's statistics, segments, promises and plans are complete and consistent here.
                 self.env.cr.commit()  # pylint: disable=invalid-commit

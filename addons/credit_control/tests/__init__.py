@@ -1,6 +1,7 @@
 from . import (
     test_aging_report,
     test_arrangement_security,
+    test_cashin_forecast,
     test_dispute,
     test_fee_rules,
     test_followup_fees,
@@ -11,6 +12,7 @@ from . import (
     test_installments,
     test_partner_statistics,
     test_payment_plan,
+    test_payment_prediction,
     test_portal_credit,
     test_portal_signature,
     test_promise,

@@ -20,6 +20,9 @@ Prediction = namedtuple("Prediction", ["days_late", "std_days", "weight"])
 Prediction.__doc__ = """Expected days late, its standard deviation in days, and the total weight of the customer's own
 history behind it (about the number of recent payments; 0 when the estimate is the segment's alone)."""
 
+Prior = namedtuple("Prior", ["mean", "std", "count"])
+Prior.__doc__ = "A group's behaviour: mean and standard deviation of its days late, over ``count`` payments."
+
 WeekBucket = namedtuple("WeekBucket", ["start", "amount"])
 WeekBucket.__doc__ = "The Monday a forecast week starts on, and the amount expected in that week."
 
@@ -58,6 +61,35 @@ def expected_days_late(history, today, half_life_days=180, prior_mean=0.0, prior
     spread = sum(w * (x - mean) ** 2 for w, x in observations)
     spread += prior_weight * (prior_std**2 + (prior_mean - mean) ** 2)
     return Prediction(mean, math.sqrt(spread / total), weight)
+
+
+def prior_from_sums(count, total, total_squares):
+    """Return the ``Prior`` of ``count`` values given their sum and their sum of squares (the population
+    standard deviation), or None without values. Sums let a caller add and remove values as it walks in time."""
+    if not count:
+        return None
+    mean = total / count
+    return Prior(mean, math.sqrt(max(total_squares / count - mean**2, 0.0)), count)
+
+
+DEFAULT_PRIOR = Prior(0.0, 15.0, 0)
+
+
+def choose_prior(segment_prior, company_prior, min_count=5, default=DEFAULT_PRIOR):
+    """Return (prior, source): the segment's behaviour when it has at least ``min_count`` payments, else the
+    company's when that has, else ``default`` (paid on the due date, give or take 15 days). ``source`` says which:
+    ``'segment'``, ``'company'`` or ``'default'``.
+    """
+    if segment_prior and segment_prior.count >= min_count:
+        return segment_prior, "segment"
+    if company_prior and company_prior.count >= min_count:
+        return company_prior, "company"
+    return default, "default"
+
+
+def round_days(days, digits=1):
+    """``days`` rounded half away from zero to ``digits`` decimals, as a float (what the database stores)."""
+    return float(_decimal(days).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def expected_payment_date(due_date, prediction, invoice_date=None):
