@@ -15,6 +15,7 @@
         "data/ir_cron_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/mail_activity_type_data.xml",
         "data/credit_interest_rate_data.xml",
         "data/credit_policy_data.xml",
         "data/credit_dispute_data.xml",

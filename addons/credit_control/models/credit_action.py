@@ -167,6 +167,67 @@ class CreditAction(models.Model):
         raise UserError(self.env._("Follow-up actions are history: cancel them instead of deleting them."))
 
     # ------------------------------------------------------------------
+    # Suggested channel (the best channel measured by the nightly run, see res.partner)
+    # ------------------------------------------------------------------
+
+    suggested_channel = fields.Selection(ACTION_TYPES, compute="_compute_suggested_channel")
+    suggested_channel_evidence = fields.Char(string="Channel Evidence", compute="_compute_suggested_channel")
+
+    @api.depends("partner_id", "company_id")
+    def _compute_suggested_channel(self):
+        for company, actions in self.grouped("company_id").items():
+            for action in actions:
+                partner = action.partner_id.with_company(company)
+                action.suggested_channel = partner.credit_best_channel
+                action.suggested_channel_evidence = partner.credit_best_channel_evidence
+
+    def _credit_channel_possible(self, channel):
+        """Can this action's step be taken on ``channel`` instead: both are reminder channels, and the level has
+        the template the new channel needs."""
+        self.ensure_one()
+        reminders = (*REMINDER_CHANNELS, "phone")
+        if channel not in reminders or self.channel not in reminders:
+            return False
+        if channel == "email":
+            return bool(self.level_id.mail_template_id)
+        if channel in ("sms", "whatsapp"):
+            return bool(self.level_id.sms_template_id)
+        return True
+
+    def action_use_suggested_channel(self):
+        """Take the proposed step on the channel that worked best for the customer."""
+        self._check_collector()
+        labels = dict(self._fields["channel"]._description_selection(self.env))
+        for action in self:
+            suggested = action.suggested_channel
+            if not suggested or suggested == action.channel:
+                continue
+            if action.state != "proposed" or not action._credit_channel_possible(suggested):
+                raise UserError(
+                    self.env._(
+                        "The step %(level)s for %(customer)s cannot be taken by %(channel)s: that needs a proposed "
+                        "reminder and a level with a template for it. Contact the customer by %(channel)s yourself, "
+                        "or skip this action.",
+                        level=action.level_id.name,
+                        customer=action.partner_id.name,
+                        channel=labels[suggested],
+                    )
+                )
+            old = action.channel
+            action.sudo().write({"channel": suggested})
+            action.message_post(
+                body=self.env._(
+                    "Channel changed from %(old)s to %(new)s by %(user)s: %(evidence)s",
+                    old=labels[old],
+                    new=labels[suggested],
+                    user=self.env.user.name,
+                    evidence=action.suggested_channel_evidence,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    # ------------------------------------------------------------------
     # The collector decides
     # ------------------------------------------------------------------
 

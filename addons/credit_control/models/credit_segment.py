@@ -77,6 +77,13 @@ class CreditSegment(models.Model):
         string="Plan Instead of Reminders",
         help="Structurally late customers: propose a payment plan instead of sending reminders.",
     )
+    warning_segment_id = fields.Many2one(
+        "credit.segment",
+        string="On a Warning, Propose Segment",
+        domain="[('id', '!=', id), ('company_id', 'in', [company_id, False])]",
+        help="When a customer of this segment starts paying clearly later than usual or its credit rating drops, "
+        "this segment is proposed to the credit manager (the customer's assignment itself does not change).",
+    )
     color = fields.Integer()
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
 
@@ -148,9 +155,13 @@ class CreditSegment(models.Model):
                 target.setdefault(partner_id, segment.id)
 
         moves, proposals, clear_proposals = {}, {}, Partner.browse()
+        # a proposal made by an early warning waits for the credit manager; the rules do not replace it
+        warned = set(eligible._credit_pending_warning_proposals().ids)
         for partner in eligible:
             new_id = target.get(partner.id, False)
             mode = partner.credit_segment_mode or "auto"
+            if mode == "proposed" and partner.id in warned:
+                continue
             if mode == "auto" and partner.credit_segment_id.id != new_id:
                 moves.setdefault(new_id, []).append(partner.id)
             elif mode == "proposed":

@@ -1,6 +1,8 @@
 from . import (
     test_aging_report,
+    test_anomaly_warning,
     test_arrangement_security,
+    test_best_channel,
     test_cashin_forecast,
     test_dispute,
     test_fee_rules,

@@ -36,6 +36,11 @@ registry.category("web_tour.tours").add("credit_portal_dispute", {
             content: "The dispute page shows the explanation",
             trigger: ".o_credit_dispute:contains(We received 8 wheels, not 10.)",
         },
+        {
+            // wait for the conversation to load: ending the tour while it loads fails its fetch ("Failed to fetch")
+            content: "The conversation shows the explanation",
+            trigger: "#chatterRoot:shadow .o-mail-Message:contains(We received 8 wheels, not 10.)",
+        },
     ],
 });
 
