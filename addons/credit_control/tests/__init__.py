@@ -1,6 +1,7 @@
 from . import (
     test_aging_report,
     test_arrangement_security,
+    test_cfo_report,
     test_dispute,
     test_fee_rules,
     test_followup_fees,
@@ -9,6 +10,7 @@ from . import (
     test_followup_run,
     test_insight_formulas,
     test_installments,
+    test_kpi_snapshot,
     test_partner_statistics,
     test_payment_plan,
     test_portal_credit,

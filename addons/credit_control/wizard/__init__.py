@@ -1,1 +1,7 @@
-from . import credit_action_skip, credit_agency_export, credit_dispute_reject, credit_override_approve
+from . import (
+    credit_action_skip,
+    credit_agency_export,
+    credit_dispute_reject,
+    credit_kpi_compute,
+    credit_override_approve,
+)
