@@ -16,6 +16,7 @@
    - the sale-order credit check for a customer with 5,000 open items (``--big-customer-items``);
    - the aging read (open receivables by customer, one ``_read_group``) and the statistics refresh;
    - the nightly payment prediction, the cash-in forecast read per week and the prediction back-test.
+   - one month of KPI snapshots (company, segments, collectors) and the CFO report's figures.
 4. Prints a table and writes the results as JSON (``--json``, default .bench/results-<date>.json).
 
 Usage: python3 scripts/bench.py [--smoke | --large] [--partners N] [--items M] [--skip-oca] [--keep]
@@ -680,6 +681,29 @@ def measure_prediction(env, company, today):
     }
 
 
+def measure_kpi(env, company, today):
+    """One month of KPI snapshots (the month before the run's date) for the bench company: the company, each
+    segment and each collector, from a handful of aggregate queries over the whole book; then the CFO report's
+    figures for that month (aging, top overdue customers, disputes, plans, actions)."""
+    month = today.replace(day=1) - timedelta(days=1)
+    start = time.perf_counter()
+    snapshots = env["credit.kpi.snapshot"]._compute_month(company, month)
+    env.flush_all()
+    elapsed = time.perf_counter() - start
+    company_row = snapshots.filtered(lambda s: s.scope == "company")
+    start = time.perf_counter()
+    company_row._cfo_report_values()
+    report = time.perf_counter() - start
+    return {
+        "seconds": elapsed,
+        "rows": len(snapshots),
+        "month": month.isoformat(),
+        "receivables": company_row.receivables,
+        "dso_count_back": company_row.dso_count_back,
+        "report_seconds": report,
+    }
+
+
 MEASURES = {
     "raw_sql": measure_raw_sql,
     "ours_generate": measure_ours_generate,
@@ -688,6 +712,7 @@ MEASURES = {
     "so_check": measure_so_check,
     "aging": measure_aging,
     "prediction": measure_prediction,
+    "kpi": measure_kpi,
 }
 
 
@@ -793,6 +818,7 @@ def main():
     results["so_check"] = run_measure("so_check", args.db, with_oca, today)
     results["aging"] = run_measure("aging", args.db, with_oca, today)
     results["prediction"] = run_measure("prediction", args.db, with_oca, today)
+    results["kpi"] = run_measure("kpi", args.db, with_oca, today)
 
     report = {
         "date": date.today().isoformat(),
@@ -827,6 +853,8 @@ def sanity(report, with_oca):
         problems.append("two workers did not do exactly the work of one")
     if not r["daily_run_1"]["mails"]:
         problems.append("the daily run queued no emails")
+    if not r["kpi"]["rows"] or not r["kpi"]["receivables"]:
+        problems.append("the KPI snapshot of the month found no receivables")
     return problems
 
 
@@ -892,6 +920,12 @@ def print_table(report):
             f"{r['prediction']['invoices']:,} invoices",
             f"forecast read {r['prediction']['forecast_seconds']:.2f}s, "
             f"back-test {r['prediction']['backtest_seconds']:.2f}s",
+        ),
+        (
+            "KPI snapshots, one month (all scopes)",
+            r["kpi"]["seconds"],
+            f"{r['kpi']['rows']:,} rows ({r['kpi']['month'][:7]})",
+            f"CFO report figures {r['kpi']['report_seconds']:.2f}s",
         ),
     ]
     size = report["size"]

@@ -9,6 +9,7 @@ from . import (
     credit_dispute,
     credit_dispute_reason,
     credit_interest_rate,
+    credit_kpi_snapshot,
     credit_override,
     credit_payment_plan,
     credit_payment_plan_installment,

@@ -46,3 +46,11 @@ class ResCompany(models.Model):
         currency_field="currency_id",
         help="Overdue amounts up to this total do not block sale orders.",
     )
+    credit_cfo_recipient_ids = fields.Many2many(
+        "res.partner",
+        "res_company_credit_cfo_recipient_rel",
+        "company_id",
+        "partner_id",
+        string="CFO Report Recipients",
+        help="Receive the credit control report of the month by email on the 1st of the next month.",
+    )

@@ -17,3 +17,4 @@ class ResConfigSettings(models.TransientModel):
         currency_field="currency_id",
         readonly=False,
     )
+    credit_cfo_recipient_ids = fields.Many2many(related="company_id.credit_cfo_recipient_ids", readonly=False)

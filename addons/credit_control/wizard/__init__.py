@@ -2,6 +2,7 @@ from . import (
     credit_action_skip,
     credit_agency_export,
     credit_dispute_reject,
+    credit_kpi_compute,
     credit_override_approve,
     credit_prediction_backtest,
 )
