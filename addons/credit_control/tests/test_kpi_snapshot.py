@@ -198,7 +198,13 @@ class TestKpiSnapshot(CreditKpiCommon):
         self.Snapshot._compute_month(self.company, MAY_END)
         other_company = self.setup_other_company()["company"]
         self.Snapshot.with_company(other_company)._compute_month(other_company, MAY_END)
-        self.assertEqual(self.Snapshot.sudo().search_count([("date_to", "=", MAY_END), ("scope", "=", "company")]), 2)
+        both = (self.company | other_company).ids
+        self.assertEqual(
+            self.Snapshot.sudo().search_count(
+                [("date_to", "=", MAY_END), ("scope", "=", "company"), ("company_id", "in", both)]
+            ),
+            2,
+        )
         visible = self.Snapshot.with_user(self.collector).search([])
         self.assertEqual(len(visible), 4)
         self.assertEqual(visible.company_id, self.company)

@@ -99,6 +99,8 @@ class TestCreditSecurity(CreditControlCommon):
         models = self.env["ir.model"].search([("model", "=like", "credit.%")])
         self.assertTrue(models)
         for model in models:
+            if self.env[model.model]._abstract:
+                continue  # a mixin has no table and no records of its own
             self.assertTrue(model.access_ids, f"{model.model} has no access rights")
             staff = self.env.ref("credit_control.group_credit_control_user") | self.env.ref(
                 "credit_control.group_credit_control_manager"
