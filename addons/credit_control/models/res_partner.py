@@ -488,6 +488,18 @@ class ResPartner(models.Model):
         return {pid: max(company.currency_id.round(amount or 0.0), 0.0) for pid, amount in rows}
 
     @api.model
+    def _credit_partner_filters(self, partner_ids):
+        """SQL conditions that restrict a per-customer statistics statement to the commercial partners
+        ``partner_ids``: one on the items' partner (alias ``p``), one on the partners updated (alias ``rp``).
+        Empty conditions when ``partner_ids`` is None (all customers)."""
+        if partner_ids is None:
+            return SQL(""), SQL("")
+        return (
+            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids)),
+            SQL("AND rp.id = ANY(%s)", list(partner_ids)),
+        )
+
+    @api.model
     def _credit_compute_statistics(self, company, partner_ids=None, today=None):
         """Recompute the stored behaviour statistics of ``company`` in one SQL statement.
 
@@ -499,11 +511,7 @@ class ResPartner(models.Model):
         for model in ("account.move.line", "account.partial.reconcile", "res.partner"):
             self.env[model].flush_model()
         key = str(company.id)
-        partner_filter = SQL("")
-        target_filter = SQL("")
-        if partner_ids is not None:
-            partner_filter = SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            target_filter = SQL("AND rp.id = ANY(%s)", list(partner_ids))
+        partner_filter, target_filter = self._credit_partner_filters(partner_ids)
         query = SQL(
             """
             WITH items AS (
@@ -595,11 +603,7 @@ class ResPartner(models.Model):
         for model in ("account.move.line", "account.move", "res.partner"):
             self.env[model].flush_model()
         key = str(company.id)
-        partner_filter = SQL("")
-        target_filter = SQL("")
-        if partner_ids is not None:
-            partner_filter = SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids))
-            target_filter = SQL("AND rp.id = ANY(%s)", list(partner_ids))
+        partner_filter, target_filter = self._credit_partner_filters(partner_ids)
         self.env.cr.execute(
             SQL(
                 """
