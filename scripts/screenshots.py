@@ -115,6 +115,7 @@ def main():
     base = args.url.rstrip("/")
     admin = login(base, args.db, "admin", "admin")
     eva = login(base, args.db, "eva", "eva")
+    mulder = login(base, args.db, "mulder", "mulder")
     ids = json.loads(
         subprocess.check_output(
             [
@@ -126,7 +127,9 @@ def main():
                 "'partner', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
                 "AND name='partner_mulder_demo'),"
                 "'order', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
-                "AND name='sale_order_janssens_demo'))",
+                "AND name='sale_order_janssens_demo'),"
+                "'snapshot', (SELECT id FROM credit_kpi_snapshot WHERE scope='company' AND sales > 0 "
+                "ORDER BY date_to DESC LIMIT 1))",
             ],
             text=True,
         )
@@ -167,6 +170,13 @@ def main():
             "override_wizard",
             script="document.querySelector('button[name=action_credit_override]').click()",
         )
+        browser.shot(base, admin, "/odoo/action-credit_control.credit_kpi_dashboard_action", "kpi_dashboard")
+        browser.shot(
+            base, admin, f"/report/html/credit_control.report_credit_cfo/{ids['snapshot']}", "cfo_report", height=1400
+        )
+        browser.shot(base, admin, "/odoo/action-credit_control.credit_cashin_forecast_action", "cashin_forecast")
+        browser.shot(base, admin, "/odoo/action-credit_control.credit_aging_report_action", "aging_report")
+        browser.shot(base, mulder, "/my/credit", "portal_credit", height=1100)
     finally:
         browser.close()
 
