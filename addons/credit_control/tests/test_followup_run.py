@@ -389,3 +389,17 @@ class TestFollowupRun(CreditControlCommon):
             body = self._mail(action).body_html
             self.assertIn(action.partner_id.name, body, "each customer gets its own reminder")
             self.assertIn(f"{100.0 * (index + 1):,.2f}", body)
+
+    def test_foreign_key_checks_are_planned_per_statement_during_the_run(self):
+        # a plan kept from when the table of actions was small would scan it for every row inserted
+        self._invoice(self.customer, 100.0, due_in=-8)
+        seen = []
+        create_actions = credit_action.CreditAction._create_actions
+
+        def recording(action_model, company, today, rows):
+            seen.append(action_model.env.execute_query(SQL("SHOW plan_cache_mode"))[0][0])
+            return create_actions(action_model, company, today, rows)
+
+        with patch.object(credit_action.CreditAction, "_create_actions", recording):
+            self.assertTrue(self._run())
+        self.assertEqual(seen, ["force_custom_plan"])
