@@ -548,7 +548,7 @@ def measure_ours_generate(env, company, today):
 
 def measure_daily_run(env, company, today):
     """The daily run: today's new levels only, auto steps executed (emails rendered and queued)."""
-    from odoo.addons.credit_control.models.credit_action import CreditAction  # noqa: PLC0415
+    from odoo.addons.credit_control.models.credit_action_step import CreditAction  # noqa: PLC0415
 
     # time spent posting the (pre-rendered) emails: Odoo's message_post, which queues them as mail.mail
     posting = [0.0]

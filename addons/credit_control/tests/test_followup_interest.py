@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.credit_control.models import credit_action
+from odoo.addons.credit_control.models import credit_followup_run
 
 from .common import TODAY, CreditControlCommon
 
@@ -156,7 +156,7 @@ class TestFollowupInterest(CreditControlCommon):
             cr.execute("SAVEPOINT credit_crash_test")
             commits.append(True)
 
-        create_actions = credit_action.CreditAction._create_actions
+        create_actions = credit_followup_run.CreditAction._create_actions
 
         def crashing_create_actions(actions, *args):
             if len(commits) == 2:
@@ -165,9 +165,9 @@ class TestFollowupInterest(CreditControlCommon):
 
         crashed = False
         with (
-            patch.object(credit_action, "BATCH_SIZE", 1),
+            patch.object(credit_followup_run, "BATCH_SIZE", 1),
             patch.object(cr, "commit", commit),
-            patch.object(credit_action.CreditAction, "_create_actions", crashing_create_actions),
+            patch.object(credit_followup_run.CreditAction, "_create_actions", crashing_create_actions),
         ):
             try:  # not assertRaises: its own savepoint would roll back the "commits"
                 self.Action._run_followup(self.company, auto_commit=True)

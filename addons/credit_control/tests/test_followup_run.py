@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from odoo.addons.base.models.ir_qweb import IrQWeb
-from odoo.addons.credit_control.models import credit_action
+from odoo.addons.credit_control.models import credit_followup_run
 
 from .common import TODAY, CreditControlCommon
 
@@ -203,13 +203,13 @@ class TestFollowupRun(CreditControlCommon):
         customers = self.Partner.create([{"name": f"Klant {n}", "email": f"klant{n}@example.com"} for n in range(5)])
         for customer in customers:
             self._invoice(customer, 100.0, due_in=-10)
-        with patch.object(credit_action, "LOCK_BUCKETS", 2), patch.object(credit_action, "BATCH_SIZE", 1):
+        with patch.object(credit_followup_run, "LOCK_BUCKETS", 2), patch.object(credit_followup_run, "BATCH_SIZE", 1):
             actions = self._run()
         self.assertEqual(actions.partner_id, customers, "every customer, in batches of one")
         held = self.env.execute_query(
             SQL(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = %s",
-                credit_action.LOCK_NAMESPACE,
+                credit_followup_run.LOCK_NAMESPACE,
             )
         )[0][0]
         self.assertLessEqual(held, 2)
@@ -394,12 +394,12 @@ class TestFollowupRun(CreditControlCommon):
         # a plan kept from when the table of actions was small would scan it for every row inserted
         self._invoice(self.customer, 100.0, due_in=-8)
         seen = []
-        create_actions = credit_action.CreditAction._create_actions
+        create_actions = credit_followup_run.CreditAction._create_actions
 
         def recording(action_model, company, today, rows):
             seen.append(action_model.env.execute_query(SQL("SHOW plan_cache_mode"))[0][0])
             return create_actions(action_model, company, today, rows)
 
-        with patch.object(credit_action.CreditAction, "_create_actions", recording):
+        with patch.object(credit_followup_run.CreditAction, "_create_actions", recording):
             self.assertTrue(self._run())
         self.assertEqual(seen, ["force_custom_plan"])

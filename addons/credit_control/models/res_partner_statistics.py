@@ -1,0 +1,290 @@
+import logging
+from collections import defaultdict
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .res_partner import CREDIT_STAT_FIELDS
+
+_logger = logging.getLogger(__name__)
+
+# Behaviour is measured on the items that fell due in this many days before today.
+BEHAVIOUR_WINDOW_DAYS = 365
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # ------------------------------------------------------------------
+    # Set-based amounts (SQL; one query per figure for any number of partners)
+    # ------------------------------------------------------------------
+
+    def _credit_exposure_by_partner(self, company):
+        """Exposure per commercial partner of ``self`` in ``company``'s currency.
+
+        Open posted receivables + draft customer invoices/credit notes (lines not coming from a
+        sale order, those are counted on the order) + confirmed orders' amount not yet invoiced.
+        """
+        if not self.ids:
+            return {}
+        self.env["account.move.line"].flush_model()
+        self.env["account.move"].flush_model()
+        self.env["sale.order.line"].flush_model()
+        self.env["sale.order"].flush_model()
+        params = {"company": company.id, "partners": list(self.ids)}
+        result = defaultdict(float)
+        queries = [
+            # open receivables (residual, company currency; credit notes and payments net out)
+            SQL(
+                """
+                SELECT p.commercial_partner_id, SUM(aml.amount_residual)
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND NOT aml.reconciled
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                **params,
+            ),
+            # draft invoices and credit notes, converted with the move's own rate
+            SQL(
+                """
+                SELECT m.commercial_partner_id,
+                       SUM(l.price_total * CASE WHEN m.amount_total = 0 THEN 0
+                                                ELSE m.amount_total_signed / m.amount_total END)
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                 WHERE m.company_id = %(company)s
+                   AND m.state = 'draft'
+                   AND m.move_type IN ('out_invoice', 'out_refund')
+                   AND l.display_type = 'product'
+                   AND m.commercial_partner_id = ANY(%(partners)s)
+                   AND NOT EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r WHERE r.invoice_line_id = l.id)
+              GROUP BY m.commercial_partner_id
+                """,
+                **params,
+            ),
+            # confirmed orders, not yet invoiced (taxes included), in company currency
+            SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       SUM(sol.untaxed_amount_to_invoice
+                           * CASE WHEN sol.price_subtotal = 0 THEN 1 ELSE sol.price_total / sol.price_subtotal END
+                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
+                  FROM sale_order_line sol
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN res_partner p ON p.id = so.partner_id
+                 WHERE so.company_id = %(company)s
+                   AND so.state = 'sale'
+                   AND sol.untaxed_amount_to_invoice <> 0
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                **params,
+            ),
+        ]
+        for query in queries:
+            for partner_id, amount in self.env.execute_query(query):
+                result[partner_id] += amount or 0.0
+        return {pid: company.currency_id.round(amount) for pid, amount in result.items()}
+
+    def _credit_overdue_by_partner(self, company, days=0, today=None):
+        """Receivable balance due more than ``days`` days before ``today``, per commercial partner.
+
+        Credits already due net out; the result is never more than the whole open balance (an
+        unallocated payment or a credit note covers overdue invoices) nor less than zero.
+        """
+        if not self.ids:
+            return {}
+        today = today or fields.Date.context_today(self)
+        self.env["account.move.line"].flush_model()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT p.commercial_partner_id,
+                       LEAST(COALESCE(SUM(aml.amount_residual)
+                                      FILTER (WHERE aml.date_maturity < %(limit_date)s::date - %(days)s), 0),
+                             SUM(aml.amount_residual))
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND NOT aml.reconciled
+                   AND p.commercial_partner_id = ANY(%(partners)s)
+              GROUP BY p.commercial_partner_id
+                """,
+                company=company.id,
+                limit_date=today,
+                days=days,
+                partners=list(self.ids),
+            )
+        )
+        return {pid: max(company.currency_id.round(amount or 0.0), 0.0) for pid, amount in rows}
+
+    @api.model
+    def _credit_partner_filters(self, partner_ids):
+        """SQL conditions that restrict a per-customer statistics statement to the commercial partners
+        ``partner_ids``: one on the items' partner (alias ``p``), one on the partners updated (alias ``rp``).
+        Empty conditions when ``partner_ids`` is None (all customers)."""
+        if partner_ids is None:
+            return SQL(""), SQL("")
+        return (
+            SQL("AND p.commercial_partner_id = ANY(%s)", list(partner_ids)),
+            SQL("AND rp.id = ANY(%s)", list(partner_ids)),
+        )
+
+    @api.model
+    def _credit_compute_statistics(self, company, partner_ids=None, today=None):
+        """Recompute the stored behaviour statistics of ``company`` in one SQL statement.
+
+        ``partner_ids``: restrict to these commercial partners (e.g. after a payment); all
+        partners with receivables otherwise. The number of queries does not depend on the number
+        of partners. Returns the number of partners whose figures changed.
+        """
+        today = today or fields.Date.context_today(self)
+        for model in ("account.move.line", "account.partial.reconcile", "res.partner"):
+            self.env[model].flush_model()
+        key = str(company.id)
+        partner_filter, target_filter = self._credit_partner_filters(partner_ids)
+        query = SQL(
+            """
+            WITH items AS (
+                SELECT p.commercial_partner_id AS partner_id,
+                       aml.amount_residual,
+                       aml.balance,
+                       aml.reconciled,
+                       aml.date_maturity,
+                       CASE
+                         WHEN aml.balance <= 0 OR aml.date_maturity >= %(today)s
+                              OR aml.date_maturity < %(today)s::date - %(window)s THEN NULL
+                         WHEN aml.reconciled THEN GREATEST(
+                              (SELECT MAX(apr.max_date) FROM account_partial_reconcile apr
+                                WHERE apr.debit_move_id = aml.id) - aml.date_maturity, 0)
+                         ELSE %(today)s::date - aml.date_maturity
+                       END AS days_late
+                  FROM account_move_line aml
+                  JOIN account_account acc ON acc.id = aml.account_id
+                  JOIN res_partner p ON p.id = aml.partner_id
+                 WHERE aml.company_id = %(company)s
+                   AND aml.parent_state = 'posted'
+                   AND acc.account_type = 'asset_receivable'
+                   AND (NOT aml.reconciled OR aml.date_maturity >= %(today)s::date - %(window)s)
+                   %(partner_filter)s
+            ),
+            stats AS (
+                SELECT partner_id,
+                       ROUND(COALESCE(SUM(amount_residual) FILTER (WHERE NOT reconciled), 0)::numeric, 2)
+                           AS open_amount,
+                       -- overdue items, net of credits already due; never more than the customer owes
+                       ROUND(GREATEST(LEAST(
+                             COALESCE(SUM(amount_residual)
+                                      FILTER (WHERE NOT reconciled AND date_maturity < %(today)s), 0),
+                             COALESCE(SUM(amount_residual) FILTER (WHERE NOT reconciled), 0)), 0)::numeric, 2)
+                           AS overdue,
+                       ROUND(COALESCE(AVG(days_late), 0)::numeric, 1) AS avg_days_late,
+                       ROUND(COALESCE(COUNT(*) FILTER (WHERE days_late > 0)::numeric
+                             / NULLIF(COUNT(days_late), 0), 0), 4) AS late_ratio
+                  FROM items
+              GROUP BY partner_id
+            ),
+            target AS (
+                SELECT rp.id,
+                       COALESCE(s.open_amount, 0) AS open_amount,
+                       COALESCE(s.overdue, 0) AS overdue,
+                       COALESCE(s.avg_days_late, 0) AS avg_days_late,
+                       COALESCE(s.late_ratio, 0) AS late_ratio
+                  FROM res_partner rp
+             LEFT JOIN stats s ON s.partner_id = rp.id
+                 WHERE (s.partner_id IS NOT NULL OR rp.credit_open_amount ? %(key)s
+                        OR rp.credit_overdue_amount ? %(key)s OR rp.credit_avg_days_late ? %(key)s)
+                   %(target_filter)s
+            )
+            UPDATE res_partner p
+               SET credit_open_amount = COALESCE(p.credit_open_amount, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.open_amount),
+                   credit_overdue_amount = COALESCE(p.credit_overdue_amount, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.overdue),
+                   credit_avg_days_late = COALESCE(p.credit_avg_days_late, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.avg_days_late),
+                   credit_late_ratio = COALESCE(p.credit_late_ratio, '{}'::jsonb)
+                                        || jsonb_build_object(%(key)s, t.late_ratio)
+              FROM target t
+             WHERE p.id = t.id
+               AND ((p.credit_open_amount ->> %(key)s)::numeric IS DISTINCT FROM t.open_amount
+                 OR (p.credit_overdue_amount ->> %(key)s)::numeric IS DISTINCT FROM t.overdue
+                 OR (p.credit_avg_days_late ->> %(key)s)::numeric IS DISTINCT FROM t.avg_days_late
+                 OR (p.credit_late_ratio ->> %(key)s)::numeric IS DISTINCT FROM t.late_ratio)
+            """,
+            today=today,
+            window=BEHAVIOUR_WINDOW_DAYS,
+            company=company.id,
+            key=key,
+            partner_filter=partner_filter,
+            target_filter=target_filter,
+        )
+        self.env.cr.execute(query)
+        changed = self.env.cr.rowcount
+        self.invalidate_model(list(CREDIT_STAT_FIELDS))
+        return changed
+
+    @api.model
+    def _credit_compute_expected_overdue(self, company, today=None, partner_ids=None):
+        """Store each customer's expected overdue amount in ``company`` (see the field's help) in one SQL
+        statement, from the open items and their invoices' stored predictions. ``partner_ids``: only these
+        commercial partners. Returns the number of partners whose figure changed.
+        """
+        today = today or fields.Date.context_today(self)
+        for model in ("account.move.line", "account.move", "res.partner"):
+            self.env[model].flush_model()
+        key = str(company.id)
+        partner_filter, target_filter = self._credit_partner_filters(partner_ids)
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH stats AS (
+                    SELECT p.commercial_partner_id AS partner_id,
+                           ROUND(GREATEST(LEAST(
+                                 COALESCE(SUM(aml.amount_residual) FILTER (
+                                     WHERE aml.date_maturity < %(today)s
+                                        OR ROUND(COALESCE(m.credit_expected_days_late, 0)) > 0), 0),
+                                 SUM(aml.amount_residual)), 0)::numeric, 2) AS expected_overdue
+                      FROM account_move_line aml
+                      JOIN account_move m ON m.id = aml.move_id
+                      JOIN account_account acc ON acc.id = aml.account_id
+                      JOIN res_partner p ON p.id = aml.partner_id
+                     WHERE aml.company_id = %(company)s
+                       AND aml.parent_state = 'posted'
+                       AND acc.account_type = 'asset_receivable'
+                       AND NOT aml.reconciled
+                       %(partner_filter)s
+                  GROUP BY p.commercial_partner_id
+                ),
+                target AS (
+                    SELECT rp.id, COALESCE(s.expected_overdue, 0) AS expected_overdue
+                      FROM res_partner rp
+                 LEFT JOIN stats s ON s.partner_id = rp.id
+                     WHERE (s.partner_id IS NOT NULL OR rp.credit_expected_overdue ? %(key)s)
+                       %(target_filter)s
+                )
+                UPDATE res_partner p
+                   SET credit_expected_overdue = COALESCE(p.credit_expected_overdue, '{}'::jsonb)
+                                                 || jsonb_build_object(%(key)s, t.expected_overdue)
+                  FROM target t
+                 WHERE p.id = t.id
+                   AND (p.credit_expected_overdue ->> %(key)s)::numeric IS DISTINCT FROM t.expected_overdue
+                """,
+                today=today,
+                company=company.id,
+                key=key,
+                partner_filter=partner_filter,
+                target_filter=target_filter,
+            )
+        )
+        self.invalidate_model(["credit_expected_overdue"])
+        return self.env.cr.rowcount
