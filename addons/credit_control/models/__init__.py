@@ -20,10 +20,12 @@ from . import (
     credit_segment,
     ir_qweb,
     mail_mail,
+    payment_transaction,
     res_company,
     res_config_settings,
     res_partner,
     res_partner_signals,
     res_partner_statistics,
     sale_order,
+    sale_order_line,
 )

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
+from .res_partner import CREDIT_MANAGER_FIELDS, CREDIT_SIGNAL_FIELDS, CREDIT_STAT_FIELDS, CREDIT_USER_FIELDS
+
 _logger = logging.getLogger(__name__)
 
 # Only customers' commercial entities are segmented: contacts follow their company.
@@ -16,6 +18,12 @@ ELIGIBLE_PARTNER_DOMAIN = [
     ("is_company", "=", True),
     ("parent_id", "=", False),
 ]
+
+
+# What a segment rule may use: fields of the customer itself that no salesperson can change.
+SEGMENT_RULE_FIELDS = (
+    {"id", "credit_over_limit"} | CREDIT_STAT_FIELDS | CREDIT_SIGNAL_FIELDS | CREDIT_USER_FIELDS | CREDIT_MANAGER_FIELDS
+)
 
 
 class CreditSegment(models.Model):
@@ -41,7 +49,9 @@ class CreditSegment(models.Model):
         required=True,
         tracking=True,
         help="Customers that match this rule are assigned to the segment by the nightly run. "
-        "The rule can use the behaviour statistics (overdue amount, average days late, late ratio).",
+        "The rule can use the behaviour statistics (overdue amount, average days late, late ratio) and the "
+        "fields only credit control sets (credit limit, hold, rating, collector), never what salespeople "
+        "can change (tags, company type, address).",
     )
     note = fields.Html(
         string="Approach",
@@ -120,6 +130,29 @@ class CreditSegment(models.Model):
                         error=error,
                     )
                 ) from error
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain_fields(self):
+        """A rule may only rely on what salespeople cannot change (the statistics, the signals, the
+        credit-staff fields, the record id): otherwise editing a tag or a flag on the customer would
+        move it into a more lenient segment."""
+        for segment in self:
+            domain = ast.literal_eval(segment.partner_domain or "[]")
+            for leaf in domain:
+                if not isinstance(leaf, (list, tuple)) or leaf in (expression.TRUE_LEAF, expression.FALSE_LEAF):
+                    continue
+                path, operator = str(leaf[0]), leaf[1] if len(leaf) > 1 else "="
+                if path not in SEGMENT_RULE_FIELDS or operator in ("child_of", "parent_of"):
+                    raise ValidationError(
+                        self.env._(
+                            "The assignment rule of segment %(segment)s uses %(field)s, which salespeople can "
+                            "change. A rule may only use the behaviour statistics and the fields that only credit "
+                            "control sets (limit, hold, rating, collector, segment); put customers in the segment "
+                            "by hand (Manual assignment) otherwise.",
+                            segment=segment.name,
+                            field=path if operator not in ("child_of", "parent_of") else f"{path} {operator}",
+                        )
+                    )
 
     def _get_partner_domain(self):
         self.ensure_one()

@@ -2,7 +2,7 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import api, fields, models, modules
+from odoo import SUPERUSER_ID, Command, api, fields, models, modules
 from odoo.exceptions import AccessError
 from odoo.tools import config
 
@@ -26,6 +26,8 @@ CREDIT_MANAGER_FIELDS = {
     "credit_proposed_segment_id",
     "credit_rejected_segment_id",
 }
+# Which company a contact belongs to: changing them moves it to another commercial partner's credit.
+REPARENT_FIELDS = {"parent_id", "is_company", "commercial_partner_id"}
 # Written only by the statistics run (SQL) - never by a user.
 CREDIT_STAT_FIELDS = {
     "credit_open_amount",
@@ -383,16 +385,66 @@ class ResPartner(models.Model):
                 )
             )
 
+    def _credit_may_write(self, fname):
+        """Whether the current user may set the credit-staff field ``fname`` (credit staff only)."""
+        if self.env.su:
+            return True
+        if fname in CREDIT_MANAGER_FIELDS:
+            return self.env.user.has_group("credit_control.group_credit_control_manager")
+        return self.env.user.has_group("credit_control.group_credit_control_user")
+
+    def _credit_standard_default(self, fname):
+        """What a new partner gets in the credit-staff field ``fname`` when nobody presets it: the
+        company-wide default (ir.default without user, set by credit staff) or the field's own default -
+        never a ``default_*`` context key nor a personal ir.default, which anyone may set."""
+        field = self._fields[fname]
+        if field.company_dependent and not field.default:
+            value = field.get_company_dependent_fallback(self)
+        else:
+            defaults = self.env["ir.default"].with_user(SUPERUSER_ID)._get_model_defaults(self._name)
+            if fname in defaults and not field.company_dependent:
+                value = defaults[fname]
+            else:
+                value = field.default(self) if field.default else False
+        return field.convert_to_cache(value, self, validate=False)
+
+    @api.model
+    def default_get(self, fields_list):
+        defaults = super().default_get(fields_list)
+        # a salesperson's context or personal defaults do not preset what only credit staff may set
+        for fname in (CREDIT_USER_FIELDS | CREDIT_MANAGER_FIELDS) & set(defaults):
+            if not self._credit_may_write(fname):
+                field = self._fields[fname]
+                value = field.convert_to_record(self._credit_standard_default(fname), self)
+                defaults[fname] = field.convert_to_write(value, self)
+        return defaults
+
     @api.model_create_multi
     def create(self, vals_list):
-        # Defaults (channel, assignment mode) are filled in for everyone; only real values are checked.
-        harmless = {"credit_channel", "credit_segment_mode"}
-        for vals in vals_list:
-            self._credit_check_write_access({k: v for k, v in vals.items() if v and k not in harmless})
+        """A new partner's credit-staff fields are set by credit staff only, explicitly or by default:
+        for anyone else a value equal to the standard default is dropped, any other value refused."""
+        if not self.env.su:
+            staff_fields = CREDIT_USER_FIELDS | CREDIT_MANAGER_FIELDS
+            vals_list = [dict(vals) for vals in vals_list]
+            for vals in vals_list:
+                refused = {}
+                for fname in staff_fields & set(vals):
+                    if self._credit_may_write(fname):
+                        continue
+                    field = self._fields[fname]
+                    value = field.convert_to_cache(vals[fname], self, validate=False)
+                    if value == self._credit_standard_default(fname):
+                        vals.pop(fname)
+                    else:
+                        refused[fname] = vals[fname]
+                # statistics and signals are the system's: empty values are harmless, others refused
+                refused.update({k: v for k, v in vals.items() if v and k in CREDIT_STAT_FIELDS | CREDIT_SIGNAL_FIELDS})
+                self._credit_check_write_access(refused)
         return super().create(vals_list)
 
     def write(self, vals):
         self._credit_check_write_access(vals)
+        self._credit_check_reparent(vals)
         tracked = self._credit_track_before(vals)
         ratings = {partner.id: partner.credit_rating for partner in self} if "credit_rating" in vals else {}
         if (
@@ -407,6 +459,67 @@ class ResPartner(models.Model):
         if ratings:
             self._credit_warn_rating_drops(ratings)
         return result
+
+    def _credit_check_reparent(self, vals):
+        """Who a contact belongs to decides whose credit it uses: moving a customer on credit hold or over
+        its limit (or a contact of one) to another company, out of its company, or making it a company or
+        not, is credit staff's decision."""
+        if self.env.su or not ((REPARENT_FIELDS | {"child_ids"}) & set(vals)):
+            return
+        if self.env.user.has_group("credit_control.group_credit_control_user"):
+            return
+        moving = self.filtered(
+            lambda p: (
+                ("parent_id" in vals and p.parent_id.id != (vals["parent_id"] or False))
+                or ("is_company" in vals and p.is_company != bool(vals["is_company"]))
+                or (
+                    "commercial_partner_id" in vals
+                    and p.commercial_partner_id.id != (vals["commercial_partner_id"] or False)
+                )
+            )
+        )
+        # contacts moved through a company's child_ids: taken out (unlink, clear, set without them)
+        # or brought in from another company (link, set)
+        for command in vals.get("child_ids") or ():
+            for partner in self:
+                children = set(partner.child_ids.ids)
+                if command[0] == Command.UNLINK and command[1] in children:
+                    moving |= partner
+                elif command[0] == Command.CLEAR and children:
+                    moving |= partner
+                elif command[0] == Command.SET and children - set(command[2]):
+                    moving |= partner
+                if command[0] in (Command.LINK, Command.SET):
+                    linked = self.browse([command[1]] if command[0] == Command.LINK else command[2])
+                    moving |= linked.filtered(lambda p, partner=partner: p.parent_id != partner)
+        blocked = moving and (moving | moving.commercial_partner_id)._credit_held_or_over_limit()
+        if blocked:
+            raise AccessError(
+                self.env._(
+                    "%(partner)s is on credit hold or over its credit limit: only credit control can change "
+                    "the company it belongs to or whether it is a company. Ask a collector or credit manager.",
+                    partner=blocked.display_name,
+                )
+            )
+
+    def _credit_held_or_over_limit(self):
+        """The first partner of ``self`` on credit hold or over its credit limit in any company (or nothing)."""
+        for company in self.env["res.company"].sudo().search([]):
+            partners = self.sudo().with_company(company)
+            held = partners.filtered("credit_hold")
+            if held:
+                return held[:1]
+            limited = partners.filtered(lambda p: p.credit_limit > 0)
+            if limited:
+                exposure = limited._credit_exposure_by_partner(company)
+                over = limited.filtered(
+                    lambda p, company=company, exposure=exposure: (
+                        company.currency_id.compare_amounts(exposure.get(p.id, 0.0), p.credit_limit) > 0
+                    )
+                )
+                if over:
+                    return over[:1]
+        return self.browse()
 
     def _credit_track_before(self, vals):
         if not ({"credit_segment_id", "credit_hold", "credit_hold_reason"} & set(vals)):

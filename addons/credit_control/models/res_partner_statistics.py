@@ -19,11 +19,13 @@ class ResPartner(models.Model):
     # Set-based amounts (SQL; one query per figure for any number of partners)
     # ------------------------------------------------------------------
 
-    def _credit_exposure_by_partner(self, company):
+    def _credit_exposure_by_partner(self, company, exclude_orders=None):
         """Exposure per commercial partner of ``self`` in ``company``'s currency.
 
         Open posted receivables + draft customer invoices/credit notes (lines not coming from a
         sale order, those are counted on the order) + confirmed orders' amount not yet invoiced.
+        The confirmed orders ``exclude_orders`` are left out of the last part: the credit check
+        counts the orders it decides on itself (see ``sale.order._credit_check_increase``).
         """
         if not self.ids:
             return {}
@@ -31,7 +33,11 @@ class ResPartner(models.Model):
         self.env["account.move"].flush_model()
         self.env["sale.order.line"].flush_model()
         self.env["sale.order"].flush_model()
-        params = {"company": company.id, "partners": list(self.ids)}
+        params = {
+            "company": company.id,
+            "partners": list(self.ids),
+            "excluded": list(exclude_orders.ids) if exclude_orders else [],
+        }
         result = defaultdict(float)
         queries = [
             # open receivables (residual, company currency; credit notes and payments net out)
@@ -80,6 +86,7 @@ class ResPartner(models.Model):
                   JOIN res_partner p ON p.id = so.partner_id
                  WHERE so.company_id = %(company)s
                    AND so.state = 'sale'
+                   AND so.id <> ALL(%(excluded)s::int[])
                    AND sol.untaxed_amount_to_invoice <> 0
                    AND p.commercial_partner_id = ANY(%(partners)s)
               GROUP BY p.commercial_partner_id

@@ -4,6 +4,10 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
+# A change of these fields moves an order to another customer, company or currency: an override
+# approved before it no longer applies (see ``_credit_cancel_stale_overrides``).
+CREDIT_OVERRIDE_KEY_FIELDS = {"partner_id", "company_id", "pricelist_id", "currency_id"}
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -33,44 +37,84 @@ class SaleOrder(models.Model):
             if override:
                 order.credit_override_id = override
                 continue
-            if order._credit_paid_online():
-                continue
-            reasons = order._credit_block_reasons()
+            reasons = order._credit_confirmation_reasons()
             order.credit_block_reason = order._credit_block_message(reasons) if reasons else False
 
     # ------------------------------------------------------------------
     # The check
     # ------------------------------------------------------------------
 
+    def _credit_key(self):
+        """Whose credit an order uses: (company id, commercial partner id)."""
+        self.ensure_one()
+        return (self.company_id.id, self.partner_id.commercial_partner_id._origin.id)
+
     def _credit_amount_company(self):
         """Order total in company currency (as Odoo's own credit warning does)."""
         self.ensure_one()
         return self.company_id.currency_id.round(self.amount_total / (self.currency_rate or 1.0))
 
-    def _credit_figures(self, pending=0.0):
+    def _credit_paid_amount(self):
+        """What the customer actually paid or had authorised online for this order (Odoo's own
+        ``amount_paid``: its payment transactions in state authorized or done), in company currency.
+        Only this part of an order is exempt from the credit block; the rest is checked."""
+        self.ensure_one()
+        order = self.sudo()
+        return self.company_id.currency_id.round(order.amount_paid / (order.currency_rate or 1.0))
+
+    def _credit_uninvoiced_amount(self):
+        """What the exposure counts for this confirmed order: its amount not invoiced yet, taxes included,
+        in company currency - the Python twin of the last query of ``res.partner._credit_exposure_by_partner``,
+        read before a change so that the check can add the increase to it."""
+        self.ensure_one()
+        amount = sum(
+            line.untaxed_amount_to_invoice * (line.price_total / line.price_subtotal if line.price_subtotal else 1.0)
+            for line in self.order_line
+            if line.untaxed_amount_to_invoice
+        )
+        return amount / (self.currency_rate or 1.0)
+
+    def _credit_snapshot(self):
+        """The confirmed orders of ``self`` as the credit check needs them before a change:
+        ``{order id: (credit key, amount in company currency, amount counted in the exposure)}``."""
+        return {
+            order.id: (order._credit_key(), order._credit_amount_company(), order._credit_uninvoiced_amount())
+            for order in self.sudo()
+            if order.id and order.state == "sale"
+        }
+
+    def _credit_figures(self, pending=0.0, amount=None, exposure=None, overdue=None):
         """Figures of the check for this order's customer, in company currency (sudo: salespeople
-        may not read receivables or limits, yet must see why they are blocked)."""
+        may not read receivables or limits, yet must see why they are blocked).
+
+        The exposure leaves this order out (it is what the check decides on) and adds ``pending``;
+        ``amount`` is what the order adds to it (default: its total). ``exposure`` and ``overdue``
+        may be given when the caller computed them for many orders at once."""
         self.ensure_one()
         company = self.company_id
         partner = self.partner_id.commercial_partner_id._origin.with_company(company).sudo()
-        exposure = partner._credit_exposure_by_partner(company).get(partner.id, 0.0) + pending
-        overdue = partner._credit_overdue_by_partner(company, days=company.credit_overdue_block_days).get(
-            partner.id, 0.0
-        )
+        if exposure is None:
+            exposure = partner._credit_exposure_by_partner(company, exclude_orders=self._origin).get(partner.id, 0.0)
+        if overdue is None:
+            overdue = partner._credit_overdue_by_partner(company, days=company.credit_overdue_block_days).get(
+                partner.id, 0.0
+            )
         return {
             "partner": partner,
             "hold": partner.credit_hold,
             "hold_reason": partner.credit_hold_reason,
             "limit": partner.credit_limit,
-            "exposure": exposure,
-            "order_amount": self._credit_amount_company(),
+            "exposure": exposure + pending,
+            "order_amount": self._credit_amount_company() if amount is None else amount,
             "overdue": overdue,
             "overdue_days": company.credit_overdue_block_days,
             "tolerance": company.credit_overdue_block_tolerance,
         }
 
-    def _credit_block_reasons(self, pending=0.0, figures=None):
-        """List of human-readable reasons why this order is blocked (empty: not blocked)."""
+    def _credit_block_reasons(self, pending=0.0, figures=None, increase=False):
+        """List of human-readable reasons why this order is blocked (empty: not blocked).
+
+        ``increase``: the figures' order amount is what a change adds to a confirmed order."""
         self.ensure_one()
         figures = figures or self._credit_figures(pending)
         company = self.company_id
@@ -91,8 +135,17 @@ class SaleOrder(models.Model):
         limit = figures["limit"]
         total = figures["exposure"] + figures["order_amount"]
         if limit > 0 and currency.compare_amounts(total, limit) > 0:
-            reasons.append(
-                self.env._(
+            if increase:
+                message = self.env._(
+                    "Credit limit exceeded: exposure %(exposure)s + the increase of this order %(order)s = "
+                    "%(total)s, above the credit limit of %(limit)s.",
+                    exposure=amount(figures["exposure"]),
+                    order=amount(figures["order_amount"]),
+                    total=amount(total),
+                    limit=amount(limit),
+                )
+            else:
+                message = self.env._(
                     "Credit limit exceeded: exposure %(exposure)s + this order %(order)s = %(total)s, "
                     "above the credit limit of %(limit)s.",
                     exposure=amount(figures["exposure"]),
@@ -100,7 +153,7 @@ class SaleOrder(models.Model):
                     total=amount(total),
                     limit=amount(limit),
                 )
-            )
+            reasons.append(message)
         if currency.compare_amounts(figures["overdue"], figures["tolerance"]) > 0:
             reasons.append(
                 self.env._(
@@ -112,66 +165,184 @@ class SaleOrder(models.Model):
             )
         return reasons
 
-    def _credit_block_message(self, reasons):
+    def _credit_block_message(self, reasons, increase=False):
+        header = (
+            self.env._("This confirmed order cannot be increased:")
+            if increase
+            else self.env._("This order cannot be confirmed:")
+        )
         return "\n".join(
-            [self.env._("This order cannot be confirmed:")]
+            [header]
             + [f"- {reason}" for reason in reasons]
             + [self.env._("Ask a credit manager to override the credit block.")]
         )
 
-    def _credit_valid_override(self):
-        """The active override whose approved amount still covers this order, if any."""
+    def _credit_valid_override(self, amount=None):
+        """The active override that covers this order as it is now, if any: approved for the same
+        commercial partner, company and currency, for at least ``amount`` (default: the order total)."""
+        self.ensure_one()
+        currency = self.company_id.currency_id
+        amount = self._credit_amount_company() if amount is None else amount
+        partner = self.partner_id.commercial_partner_id._origin
+        return self.sudo().credit_override_ids.filtered(
+            lambda o: (
+                o.state == "active"
+                and o.partner_id == partner
+                and o.company_id == self.company_id
+                and o.order_currency_id == self.currency_id
+                and currency.compare_amounts(o.order_amount, amount) >= 0
+            )
+        )[:1]
+
+    def _credit_confirmation_reasons(self):
+        """Why this quotation may not be confirmed now (empty: it may): what is not paid online
+        is checked, unless a valid override covers the order."""
         self.ensure_one()
         currency = self.company_id.currency_id
         amount = self._credit_amount_company()
-        return self.sudo().credit_override_ids.filtered(
-            lambda o: o.state == "active" and currency.compare_amounts(o.order_amount, amount) >= 0
-        )[:1]
+        if self._credit_valid_override(amount):
+            return []
+        paid = self._credit_paid_amount()
+        counted = currency.round(max(amount - paid, 0.0))
+        if currency.compare_amounts(paid, 0.0) > 0 and currency.compare_amounts(counted, 0.0) <= 0:
+            return []  # paid in full online
+        return self._credit_block_reasons(figures=self._credit_figures(amount=counted))
 
-    def _credit_paid_online(self):
-        """An order confirmed by a completed (or authorized) online payment is never blocked."""
-        self.ensure_one()
-        return self.amount_paid > 0 and self._is_confirmation_amount_reached()
+    def _credit_check_increase(self, before):
+        """Refuse any change that raises what customers owe on confirmed orders past their credit block.
 
-    def _credit_is_exempt(self):
-        self.ensure_one()
-        return bool(self._credit_valid_override()) or self._credit_paid_online()
-
-    def _credit_check_confirmation(self):
-        """Raise a UserError when an order of ``self`` may not be confirmed.
-
-        Orders confirmed together for one customer add up: the second one sees the first.
+        ``before`` is ``_credit_snapshot()`` of the orders taken before the change. An order that
+        just became confirmed (created or copied in state ``sale``, written to ``sale`` from any state,
+        confirmed) adds its whole amount; a confirmed order that grew (new line, higher quantity or
+        price, another customer) adds the increase. The part paid online is exempt, and an active
+        override that covers the new total lets the order through. Orders of one customer add up:
+        the second sees the first. One exposure and one overdue query per company, for all orders.
         """
-        pending = defaultdict(float)
-        for order in self:
-            if order._credit_is_exempt():
+        increases = []
+        for order in self.sudo():
+            if order.state != "sale":
                 continue
-            partner = order.partner_id.commercial_partner_id
-            key = (order.company_id.id, partner.id)
-            reasons = order._credit_block_reasons(pending=pending[key])
+            currency = order.company_id.currency_id
+            key = order._credit_key()
+            amount = order._credit_amount_company()
+            old_key, old_amount, counted = before.get(order.id, (None, 0.0, 0.0))
+            grown = old_key == key
+            if not grown:
+                old_amount = counted = 0.0
+            if grown and currency.compare_amounts(amount, old_amount) <= 0:
+                continue  # a decrease or an unchanged edit
+            if order._credit_valid_override(amount):
+                continue
+            paid = order._credit_paid_amount()
+            increase = currency.round(max(amount - paid, 0.0) - max(old_amount - paid, 0.0))
+            if grown or currency.compare_amounts(paid, 0.0) > 0:
+                if currency.compare_amounts(increase, 0.0) <= 0:
+                    continue  # what the order adds is paid online
+            increases.append((order, key, increase, counted, grown))
+        if not increases:
+            return
+        orders = self.browse([item[0].id for item in increases]).sudo()
+        exposures, overdues = {}, {}
+        for company in orders.company_id:
+            company_orders = orders.filtered(lambda o, company=company: o.company_id == company)
+            partners = company_orders.partner_id.commercial_partner_id.with_company(company)
+            for partner_id, value in partners._credit_exposure_by_partner(company, exclude_orders=orders).items():
+                exposures[(company.id, partner_id)] = value
+            overdue = partners._credit_overdue_by_partner(company, days=company.credit_overdue_block_days)
+            for partner_id, value in overdue.items():
+                overdues[(company.id, partner_id)] = value
+        # the orders' own part of the exposure before the change, then each increase in turn
+        pending = defaultdict(float)
+        for _order, key, _increase, counted, _grown in increases:
+            pending[key] += counted
+        for order, key, increase, _counted, grown in increases:
+            figures = order._credit_figures(
+                pending=pending[key], amount=increase, exposure=exposures.get(key, 0.0), overdue=overdues.get(key, 0.0)
+            )
+            reasons = order._credit_block_reasons(figures=figures, increase=grown)
             if reasons:
                 raise UserError(
-                    self.env._("%(order)s: %(message)s", order=order.name, message=order._credit_block_message(reasons))
+                    self.env._(
+                        "%(order)s: %(message)s",
+                        order=order.name,
+                        message=order._credit_block_message(reasons, increase=grown),
+                    )
                 )
-            pending[key] += order._credit_amount_company()
+            pending[key] += increase
+
+    def _credit_check_confirmation(self):
+        """Raise a UserError when an order of ``self`` may not be confirmed (as if it were now)."""
+        self._credit_check_increase({})
+
+    def _credit_cancel_stale_overrides(self):
+        """Cancel the active overrides that no longer match their order's customer, company or currency."""
+        for order in self.sudo():
+            partner = order.partner_id.commercial_partner_id
+            for override in order.credit_override_ids.filtered(lambda o: o.state == "active"):
+                if override.partner_id != partner:
+                    reason = self.env._(
+                        "the customer of the order changed from %(old)s to %(new)s",
+                        old=override.partner_id.display_name,
+                        new=partner.display_name,
+                    )
+                elif override.company_id != order.company_id:
+                    reason = self.env._(
+                        "the company of the order changed from %(old)s to %(new)s",
+                        old=override.company_id.name,
+                        new=order.company_id.name,
+                    )
+                elif override.order_currency_id != order.currency_id:
+                    reason = self.env._(
+                        "the currency of the order changed from %(old)s to %(new)s",
+                        old=override.order_currency_id.name,
+                        new=order.currency_id.name,
+                    )
+                else:
+                    continue
+                override._credit_cancel(reason)
 
     # ------------------------------------------------------------------
-    # Hooks into Odoo's confirmation flow (server side: no RPC gets past them)
+    # Hooks: the check lives where every path to a confirmed order passes (server side, no context key
+    # or client flag skips it): create (and copy), write, and the order lines (sale_order_line.py)
     # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any("transaction_ids" in vals for vals in vals_list):
+            raise AccessError(self.env._("Payment transactions are linked to an order by the payment itself."))
+        orders = super().create(vals_list)
+        orders._credit_check_increase({})
+        return orders
 
     def write(self, vals):
-        if vals.get("state") == "sale":
-            self.filtered(lambda o: o.state in ("draft", "sent"))._credit_check_confirmation()
-        return super().write(vals)
+        if "transaction_ids" in vals and not self.env.su:
+            # what was paid online is exempt from the credit block: only the payment flow links it
+            raise AccessError(self.env._("Payment transactions are linked to an order by the payment itself."))
+        before = self._credit_snapshot()
+        confirming = vals.get("state") == "sale"
+        rekeyed = bool(CREDIT_OVERRIDE_KEY_FIELDS & set(vals))
+        if not (before or confirming or rekeyed):
+            return super().write(vals)
+        if confirming:
+            # a refused confirmation leaves the quotation as it was, also in the caller's cache
+            with self.env.cr.savepoint():
+                result = super().write(vals)
+                if rekeyed:
+                    self._credit_cancel_stale_overrides()
+                self._credit_check_increase(before)
+            return result
+        result = super().write(vals)
+        if rekeyed:
+            self._credit_cancel_stale_overrides()
+        self._credit_check_increase(before)
+        return result
 
     def _validate_order(self):
         """A quotation signed (or checked out) on the portal that is blocked stays a quotation,
         and the salesperson is told why instead of the customer getting an error."""
         blocked = self.browse()
         for order in self:
-            if order._credit_is_exempt():
-                continue
-            reasons = order._credit_block_reasons()
+            reasons = order._credit_confirmation_reasons()
             if reasons:
                 blocked |= order
                 order._credit_notify_blocked(order._credit_block_message(reasons))
@@ -210,5 +381,6 @@ class SaleOrder(models.Model):
 
     def _action_cancel(self):
         result = super()._action_cancel()
-        self.sudo().credit_override_ids.filtered(lambda o: o.state == "active").write({"state": "cancelled"})
+        for override in self.sudo().credit_override_ids.filtered(lambda o: o.state == "active"):
+            override._credit_cancel(self.env._("the order was cancelled"))
         return result
