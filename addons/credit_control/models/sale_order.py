@@ -7,6 +7,8 @@ from odoo.tools import format_amount
 # A change of these fields moves an order to another customer, company or currency: an override
 # approved before it no longer applies (see ``_credit_cancel_stale_overrides``).
 CREDIT_OVERRIDE_KEY_FIELDS = {"partner_id", "company_id", "pricelist_id", "currency_id"}
+# Computed amounts the credit check reads: the ORM would let anyone write them over, so only the system may.
+CREDIT_COMPUTED_ORDER_FIELDS = {"amount_untaxed", "amount_tax", "amount_total", "currency_rate"}
 
 
 class SaleOrder(models.Model):
@@ -306,18 +308,28 @@ class SaleOrder(models.Model):
     # or client flag skips it): create (and copy), write, and the order lines (sale_order_line.py)
     # ------------------------------------------------------------------
 
+    def _credit_check_protected_fields(self, vals, protected):
+        """Refuse a user's write of what the credit check relies on but only the system sets."""
+        if self.env.su:
+            return
+        if "transaction_ids" in vals:
+            # what was paid online is exempt from the credit block: only the payment flow links it
+            raise AccessError(self.env._("Payment transactions are linked to an order by the payment itself."))
+        if protected & set(vals):
+            raise AccessError(
+                self.env._("Order amounts are computed from the order lines: change the quantities or prices instead.")
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and any("transaction_ids" in vals for vals in vals_list):
-            raise AccessError(self.env._("Payment transactions are linked to an order by the payment itself."))
+        for vals in vals_list:
+            self._credit_check_protected_fields(vals, CREDIT_COMPUTED_ORDER_FIELDS)
         orders = super().create(vals_list)
         orders._credit_check_increase({})
         return orders
 
     def write(self, vals):
-        if "transaction_ids" in vals and not self.env.su:
-            # what was paid online is exempt from the credit block: only the payment flow links it
-            raise AccessError(self.env._("Payment transactions are linked to an order by the payment itself."))
+        self._credit_check_protected_fields(vals, CREDIT_COMPUTED_ORDER_FIELDS)
         before = self._credit_snapshot()
         confirming = vals.get("state") == "sale"
         rekeyed = bool(CREDIT_OVERRIDE_KEY_FIELDS & set(vals))

@@ -1,5 +1,15 @@
 from odoo import api, models
 
+# Computed amounts of a line that the credit check and the exposure read (see sale_order.py).
+CREDIT_COMPUTED_LINE_FIELDS = {
+    "price_subtotal",
+    "price_tax",
+    "price_total",
+    "untaxed_amount_to_invoice",
+    "untaxed_amount_invoiced",
+    "qty_invoiced",
+}
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -10,6 +20,8 @@ class SaleOrderLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self.env["sale.order"]._credit_check_protected_fields(vals, CREDIT_COMPUTED_LINE_FIELDS)
         orders = self.env["sale.order"].browse({vals["order_id"] for vals in vals_list if vals.get("order_id")})
         before = orders._credit_snapshot()
         lines = super().create(vals_list)
@@ -18,6 +30,7 @@ class SaleOrderLine(models.Model):
         return lines
 
     def write(self, vals):
+        self.env["sale.order"]._credit_check_protected_fields(vals, CREDIT_COMPUTED_LINE_FIELDS)
         orders = self.order_id
         if vals.get("order_id"):
             orders |= orders.browse(vals["order_id"])
