@@ -315,6 +315,10 @@ class SaleOrder(models.Model):
         if "transaction_ids" in vals:
             # what was paid online is exempt from the credit block: only the payment flow links it
             raise AccessError(self.env._("Payment transactions are linked to an order by the payment itself."))
+        if "credit_override_ids" in vals:
+            raise AccessError(
+                self.env._("A credit override is approved on its order by a credit manager and stays with that order.")
+            )
         if protected & set(vals):
             raise AccessError(
                 self.env._("Order amounts are computed from the order lines: change the quantities or prices instead.")

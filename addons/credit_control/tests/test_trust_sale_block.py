@@ -325,6 +325,14 @@ class TestTrustSaleBlock(TrustSaleCommon):
             override.with_user(self.manager).unlink()
         with self.assertRaises(UserError):
             override.sudo().unlink()
+        # nor moved to another order through the orders' one2many
+        other_order = self._order(self.customer, 90.0, user=self.salesman)
+        for user in (self.salesman, self.manager):
+            for command in (Command.link(override.id), Command.set(override.ids), Command.unlink(override.id)):
+                target = order if command[0] == Command.UNLINK else other_order
+                with self.assertRaises(AccessError):
+                    target.with_user(user).write({"credit_override_ids": [command]})
+        self.assertEqual(override.order_id, order)
         override.with_user(self.manager).action_cancel(reason="Customer did not pay the prepayment")
         self.assertEqual(override.state, "cancelled")
         self.assertEqual(override.cancel_reason, "Customer did not pay the prepayment")
