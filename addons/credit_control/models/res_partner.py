@@ -440,6 +440,14 @@ class ResPartner(models.Model):
                 # statistics and signals are the system's: empty values are harmless, others refused
                 refused.update({k: v for k, v in vals.items() if v and k in CREDIT_STAT_FIELDS | CREDIT_SIGNAL_FIELDS})
                 self._credit_check_write_access(refused)
+                # a new company that takes contacts from another one (child_ids link or set)
+                linked = [
+                    partner_id
+                    for command in vals.get("child_ids") or ()
+                    if command[0] in (Command.LINK, Command.SET)
+                    for partner_id in ([command[1]] if command[0] == Command.LINK else command[2])
+                ]
+                self.browse(linked)._credit_refuse_move()
         return super().create(vals_list)
 
     def write(self, vals):
@@ -492,7 +500,14 @@ class ResPartner(models.Model):
                 if command[0] in (Command.LINK, Command.SET):
                     linked = self.browse([command[1]] if command[0] == Command.LINK else command[2])
                     moving |= linked.filtered(lambda p, partner=partner: p.parent_id != partner)
-        blocked = moving and (moving | moving.commercial_partner_id)._credit_held_or_over_limit()
+        moving._credit_refuse_move()
+
+    def _credit_refuse_move(self):
+        """Refuse (for anyone but credit staff) to move the partners ``self`` to another commercial partner
+        when they or their commercial partner are on credit hold or over the credit limit."""
+        if not self or self.env.su or self.env.user.has_group("credit_control.group_credit_control_user"):
+            return
+        blocked = (self | self.commercial_partner_id)._credit_held_or_over_limit()
         if blocked:
             raise AccessError(
                 self.env._(

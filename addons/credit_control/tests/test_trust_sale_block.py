@@ -359,6 +359,12 @@ class TestTrustSaleBlock(TrustSaleCommon):
             lambda: customer.write({"child_ids": [Command.unlink(contact.id)]}),
             lambda: customer.write({"child_ids": [Command.set([])]}),
             lambda: Partner.browse(self.other_customer.id).write({"child_ids": [Command.link(contact.id)]}),
+            lambda: Partner.create(
+                {"name": "Garage Nieuw", "is_company": True, "child_ids": [Command.link(contact.id)]}
+            ),
+            lambda: Partner.create(
+                {"name": "Garage Nieuw", "is_company": True, "child_ids": [Command.set(contact.ids)]}
+            ),
         ]
         for index, attack in enumerate(attacks):
             with self.assertRaises(AccessError, msg=f"attack {index}") as caught:
