@@ -158,8 +158,14 @@ class CreditAction(models.Model):
     # Suggested channel (the best channel measured by the nightly run, see res.partner)
     # ------------------------------------------------------------------
 
-    suggested_channel = fields.Selection(ACTION_TYPES, compute="_compute_suggested_channel")
-    suggested_channel_evidence = fields.Char(string="Channel Evidence", compute="_compute_suggested_channel")
+    suggested_channel = fields.Selection(
+        ACTION_TYPES, compute="_compute_suggested_channel", groups="credit_control.group_credit_control_user"
+    )
+    suggested_channel_evidence = fields.Char(
+        string="Channel Evidence",
+        compute="_compute_suggested_channel",
+        groups="credit_control.group_credit_control_user",
+    )
 
     @api.depends("partner_id", "company_id")
     def _compute_suggested_channel(self):
