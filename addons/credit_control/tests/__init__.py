@@ -26,4 +26,5 @@ from . import (
     test_tour_credit_block,
     test_tour_worklist,
     test_translations,
+    test_trust_confidentiality,
 )
