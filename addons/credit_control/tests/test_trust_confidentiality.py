@@ -1,11 +1,13 @@
 import xmlrpc.client
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.view_validation import get_expression_field_names
 
 from .common import TODAY, CreditControlCommon
 
@@ -200,12 +202,27 @@ class TestTrustConfidentiality(TrustConfidentialityCommon):
                     self.assertIn(name, fields_in_view)
                 for name in absent:
                     self.assertNotIn(name, fields_in_view)
+                self._assert_modifiers_evaluable(views, "res.partner")
                 # the view's fields are readable by that user: the form opens
                 self.customer.with_user(user).web_read(
                     {name: {} for name in fields_in_view if name.startswith("credit_")}
                 )
-        order_view = self.env["sale.order"].with_user(self.salesman).get_views([(False, "form")])["views"]["form"]
-        self.assertIn('name="credit_block_banner"', order_view["arch"])
+        for user in (self.salesman, self.billing, self.manager):
+            with self.subTest(user=user.login):
+                views = self.env["sale.order"].with_user(user).get_views([(False, "form")])
+                self.assertIn('name="credit_block_banner"', views["views"]["form"]["arch"])
+                self._assert_modifiers_evaluable(views, "sale.order")
+                self.order.with_user(user).web_read({"credit_block_reason": {}, "credit_override_id": {}})
+
+    def _assert_modifiers_evaluable(self, views, model):
+        """Every field that our nodes' modifiers use is in the view for that user: the web client evaluates
+        them, and a field left out for lack of groups would break the form."""
+        (view,) = views["views"].values()
+        fields_in_view = set(views["models"][model]["fields"])
+        for node in etree.fromstring(view["arch"]).xpath("//*[starts-with(@name, 'credit_')]/descendant-or-self::*"):
+            for attr in ("invisible", "readonly", "required"):
+                used = get_expression_field_names(node.get(attr)) - {"context", "uid", "id", "parent"}
+                self.assertLessEqual(used, fields_in_view, f"{model}: {node.tag} {node.get('name')} {attr}")
 
     def test_collector_reads_the_whole_profile(self):
         partner = self.customer.with_user(self.collector)
