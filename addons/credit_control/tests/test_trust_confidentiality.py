@@ -19,6 +19,7 @@ INTERNAL_FIELDS = {
     "credit.promise": ("note", "residual_at_promise", "credit_action_id"),
     "credit.payment.plan": ("note", "approved_by_id", "date_approved", "resume_level_id"),
     "credit.dispute": ("credit_action_id", "cycle_time_days"),
+    "credit.action": ("amount", "amount_overdue", "expected_overdue", "interest_amount", "skip_reason", "result"),
 }
 REASON = "Director suspects fraud"
 
