@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import payment_prediction
+from .res_partner import CREDIT_STAFF_GROUPS
 
 # Disputes, promises and plans that pause the follow-up of an invoice while in these states.
 OPEN_DISPUTE_STATES = ("new", "in_progress")
@@ -31,7 +32,9 @@ PREDICTION_BASES = [
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    credit_action_count = fields.Integer(string="Follow-up Actions", compute="_compute_credit_action_count")
+    credit_action_count = fields.Integer(
+        string="Follow-up Actions", compute="_compute_credit_action_count", groups=CREDIT_STAFF_GROUPS
+    )
     credit_dispute_ids = fields.Many2many(
         "credit.dispute",
         "credit_dispute_account_move_rel",
@@ -74,6 +77,7 @@ class AccountMove(models.Model):
         copy=False,
         help="When the customer is expected to pay this invoice (its last open installment): the due date plus "
         "the days late expected from the customer's payment history, at the last prediction run.",
+        groups=CREDIT_STAFF_GROUPS,
     )
     credit_expected_days_late = fields.Float(
         digits=(16, 1),
@@ -81,6 +85,7 @@ class AccountMove(models.Model):
         copy=False,
         help="Days after the due date the customer is expected to pay (negative: before it): a mean of its "
         "past payments, recent ones weighing more, pulled towards its segment's behaviour when it has little history.",
+        groups=CREDIT_STAFF_GROUPS,
     )
     credit_prediction_std = fields.Float(
         string="Uncertainty (± days)",
@@ -89,6 +94,7 @@ class AccountMove(models.Model):
         copy=False,
         help="Standard deviation of the expected days late: about two in three payments fall within this many "
         "days of the expected date.",
+        groups=CREDIT_STAFF_GROUPS,
     )
     credit_prediction_basis = fields.Selection(
         PREDICTION_BASES,
@@ -96,6 +102,7 @@ class AccountMove(models.Model):
         copy=False,
         help="What the prediction rests on: the customer's own payments (pulled towards its segment's), or, "
         "without own payments, its segment's behaviour, the company's, or nothing (then the due date).",
+        groups=CREDIT_STAFF_GROUPS,
     )
     credit_prediction_weight = fields.Float(
         string="Weight of Own History",
@@ -103,6 +110,7 @@ class AccountMove(models.Model):
         readonly=True,
         copy=False,
         help="Share of the customer's own payments in the prediction; the rest is its segment's behaviour.",
+        groups=CREDIT_STAFF_GROUPS,
     )
 
     def _compute_credit_action_count(self):

@@ -12,20 +12,34 @@ class AccountMoveLine(models.Model):
         copy=False,
         index="btree_not_null",
         help="The last follow-up level executed (or skipped) for this open item.",
+        groups="credit_control.group_credit_control_user",
     )
     credit_excluded = fields.Boolean(
-        string="No Follow-up", copy=False, help="This item is left out of the follow-up, for the reason given."
+        string="No Follow-up",
+        copy=False,
+        help="This item is left out of the follow-up, for the reason given.",
+        groups="credit_control.group_credit_control_user",
     )
-    credit_excluded_reason = fields.Char(string="Reason for No Follow-up", copy=False)
+    credit_excluded_reason = fields.Char(
+        string="Reason for No Follow-up", copy=False, groups="credit_control.group_credit_control_user"
+    )
     credit_agency_id = fields.Many2one(
-        "res.partner", string="Collection Agency", readonly=True, copy=False, index="btree_not_null"
+        "res.partner",
+        string="Collection Agency",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="credit_control.group_credit_control_user",
     )
-    credit_agency_date = fields.Date(string="Handed Over On", readonly=True, copy=False)
+    credit_agency_date = fields.Date(
+        string="Handed Over On", readonly=True, copy=False, groups="credit_control.group_credit_control_user"
+    )
     credit_interest_to = fields.Date(
         string="Interest Charged Until",
         readonly=True,
         copy=False,
         help="Statutory interest on this item has been invoiced up to and including this day.",
+        groups="credit_control.group_credit_control_user",
     )
     credit_action_ids = fields.Many2many(
         "credit.action",
@@ -35,6 +49,7 @@ class AccountMoveLine(models.Model):
         string="Follow-up Actions",
         readonly=True,
         copy=False,
+        groups="credit_control.group_credit_control_user",
     )
 
     def _credit_write_followup(self, vals):

@@ -61,8 +61,12 @@ class CreditAction(models.Model):
         readonly=True,
     )
     invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids", string="Invoices")
-    amount = fields.Monetary(readonly=True, help="Open amount of the items when the action was created.")
-    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+    amount = fields.Monetary(
+        readonly=True,
+        help="Open amount of the items when the action was created.",
+        groups="credit_control.group_credit_control_user",
+    )
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True, groups="credit_control.group_credit_control_user")
     priority = fields.Float(
         readonly=True,
         help="The customer's expected overdue amount (overdue now, or expected to be paid after the due date) "
@@ -75,8 +79,12 @@ class CreditAction(models.Model):
     )
     executed_by_id = fields.Many2one("res.users", readonly=True)
     executed_on = fields.Datetime(readonly=True)
-    skip_reason = fields.Text(readonly=True)
-    result = fields.Text(readonly=True, help="What the action produced, or why it failed.")
+    skip_reason = fields.Text(readonly=True, groups="credit_control.group_credit_control_user")
+    result = fields.Text(
+        readonly=True,
+        help="What the action produced, or why it failed.",
+        groups="credit_control.group_credit_control_user",
+    )
     mail_message_id = fields.Many2one("mail.message", string="Message", readonly=True, index="btree_not_null")
     interest_amount = fields.Monetary(
         string="Statutory Interest",
@@ -84,6 +92,7 @@ class CreditAction(models.Model):
         store=True,
         help="Statutory interest accrued on the overdue items up to the action's date and not yet charged, "
         "when the level shows interest.",
+        groups="credit_control.group_credit_control_user",
     )
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, index="btree_not_null")
     thanked = fields.Boolean(readonly=True, help="The customer was thanked after paying what this action followed up.")
@@ -158,8 +167,14 @@ class CreditAction(models.Model):
     # Suggested channel (the best channel measured by the nightly run, see res.partner)
     # ------------------------------------------------------------------
 
-    suggested_channel = fields.Selection(ACTION_TYPES, compute="_compute_suggested_channel")
-    suggested_channel_evidence = fields.Char(string="Channel Evidence", compute="_compute_suggested_channel")
+    suggested_channel = fields.Selection(
+        ACTION_TYPES, compute="_compute_suggested_channel", groups="credit_control.group_credit_control_user"
+    )
+    suggested_channel_evidence = fields.Char(
+        string="Channel Evidence",
+        compute="_compute_suggested_channel",
+        groups="credit_control.group_credit_control_user",
+    )
 
     @api.depends("partner_id", "company_id")
     def _compute_suggested_channel(self):

@@ -83,9 +83,15 @@ class CreditDispute(models.Model):
         aggregator="avg",
         digits=(16, 1),
         help="Days from opening to closing the dispute.",
+        groups="credit_control.group_credit_control_user",
     )
     credit_action_id = fields.Many2one(
-        "credit.action", string="Follow-up Action", readonly=True, copy=False, index="btree_not_null"
+        "credit.action",
+        string="Follow-up Action",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="credit_control.group_credit_control_user",
     )
 
     @api.depends("move_ids")

@@ -580,15 +580,17 @@ class CreditKpiSnapshot(models.Model):
             order="date_to desc",
             limit=6,
         ).sorted("date_to")
-        # read from the table itself: a KPI that could not be measured is NULL there (the ORM reads it as 0.0)
+        # read from the table itself: a KPI that could not be measured is NULL there (the ORM reads it as 0.0);
+        # ``= ANY`` of a list, never ``IN`` of a tuple, so that an empty trend (no company snapshot up to this
+        # month, e.g. a segment snapshot or an id from a URL) is an empty result and not broken SQL
         self.flush_model(KPI_FIELDS)
         trend_values = {
             row.pop("id"): {name: None if value is None else float(value) for name, value in row.items()}
             for row in self.env.execute_query_dict(
                 SQL(
-                    "SELECT id, %s FROM credit_kpi_snapshot WHERE id IN %s",
+                    "SELECT id, %s FROM credit_kpi_snapshot WHERE id = ANY(%s)",
                     SQL(", ").join(SQL.identifier(name) for name in KPI_FIELDS),
-                    tuple(trend.ids),
+                    trend.ids,
                 )
             )
         }

@@ -38,12 +38,20 @@ class CreditOverride(models.Model):
         "res.users", string="Approved By", required=True, readonly=True, default=lambda self: self.env.user
     )
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
-    reason = fields.Text(required=True, readonly=True)
-    block_message = fields.Text(string="Blocked Because", readonly=True)
+    reason = fields.Text(required=True, readonly=True, groups="credit_control.group_credit_control_user")
+    block_message = fields.Text(
+        string="Blocked Because", readonly=True, groups="credit_control.group_credit_control_user"
+    )
     order_amount = fields.Monetary(readonly=True, help="Order total in company currency when approved.")
-    exposure = fields.Monetary(readonly=True, help="Exposure without this order when approved.")
-    credit_limit = fields.Monetary(readonly=True)
-    overdue_amount = fields.Monetary(readonly=True)
+    exposure = fields.Monetary(
+        readonly=True,
+        help="Exposure without this order when approved.",
+        groups="account.group_account_invoice,account.group_account_readonly",
+    )
+    credit_limit = fields.Monetary(readonly=True, groups="account.group_account_invoice,account.group_account_readonly")
+    overdue_amount = fields.Monetary(
+        readonly=True, groups="account.group_account_invoice,account.group_account_readonly"
+    )
     state = fields.Selection(
         [("active", "Active"), ("cancelled", "Cancelled")], default="active", required=True, readonly=True
     )

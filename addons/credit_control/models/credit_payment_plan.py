@@ -79,11 +79,14 @@ class CreditPaymentPlan(models.Model):
         tracking=True,
         help="When the plan breaks, the next follow-up run proposes this level for the invoices. "
         "Empty: follow-up resumes where it was.",
+        groups="credit_control.group_credit_control_user",
     )
-    approved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
-    date_approved = fields.Date(readonly=True, copy=False)
+    approved_by_id = fields.Many2one(
+        "res.users", readonly=True, copy=False, groups="credit_control.group_credit_control_user"
+    )
+    date_approved = fields.Date(readonly=True, copy=False, groups="credit_control.group_credit_control_user")
     date_closed = fields.Date(string="Closed On", readonly=True, copy=False)
-    note = fields.Text()
+    note = fields.Text(groups="credit_control.group_credit_control_user")
 
     @api.depends("move_ids")
     def _compute_amount_total(self):

@@ -24,7 +24,12 @@ class CreditPaymentPlanInstallment(models.Model):
         readonly=True,
         copy=False,
     )
-    reminder_sent = fields.Boolean(readonly=True, copy=False, help="The reminder before the due date has been sent.")
+    reminder_sent = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="The reminder before the due date has been sent.",
+        groups="credit_control.group_credit_control_user",
+    )
 
     @api.depends("plan_id.name", "date")
     def _compute_display_name(self):

@@ -61,11 +61,20 @@ class CreditPromise(models.Model):
         copy=False,
     )
     residual_at_promise = fields.Monetary(
-        string="Open When Promised", readonly=True, copy=False, help="What was open on the invoices at the promise."
+        string="Open When Promised",
+        readonly=True,
+        copy=False,
+        help="What was open on the invoices at the promise.",
+        groups="credit_control.group_credit_control_user",
     )
-    note = fields.Text()
+    note = fields.Text(groups="credit_control.group_credit_control_user")
     credit_action_id = fields.Many2one(
-        "credit.action", string="Follow-up Action", readonly=True, copy=False, index="btree_not_null"
+        "credit.action",
+        string="Follow-up Action",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="credit_control.group_credit_control_user",
     )
 
     @api.depends("move_ids")

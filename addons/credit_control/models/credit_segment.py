@@ -95,7 +95,9 @@ class CreditSegment(models.Model):
         "this segment is proposed to the credit manager (the customer's assignment itself does not change).",
     )
     color = fields.Integer()
-    partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+    partner_count = fields.Integer(
+        string="Customers", compute="_compute_partner_count", groups="credit_control.group_credit_control_user"
+    )
 
     @api.depends("company_id")
     @api.depends_context("company")

@@ -8,7 +8,15 @@ from odoo.tools import config
 
 _logger = logging.getLogger(__name__)
 
-# Fields a salesperson may read but only credit staff may write.
+# Who may read the credit profile (field-level ``groups=``). Portal users and plain employees read none of it.
+# Credit staff: everything. Billing and accounting users: what Odoo itself shows them (``credit_limit``, ``credit``),
+# so the amounts owed, the exposure and the available credit. Salespeople: the status they sell by (on hold or not,
+# over the limit or not, who the collector is), never the reason of a hold, the rating or the statistics.
+CREDIT_STAFF_GROUPS = "credit_control.group_credit_control_user"
+CREDIT_AMOUNT_GROUPS = "account.group_account_invoice,account.group_account_readonly"  # as Odoo's credit_limit
+CREDIT_STATUS_GROUPS = f"sales_team.group_sale_salesman,{CREDIT_AMOUNT_GROUPS}"
+
+# Fields only credit staff may write (salespeople read some of them, see the groups above).
 CREDIT_USER_FIELDS = {
     "credit_collector_id",
     "credit_channel",
@@ -56,6 +64,8 @@ class ResPartner(models.Model):
         "credit.segment",
         company_dependent=True,
         domain="[('company_id', 'in', [current_company_id, False])]",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
     credit_segment_mode = fields.Selection(
         [("auto", "Automatic"), ("manual", "Manual (locked)"), ("proposed", "Proposed, then confirmed")],
@@ -64,19 +74,27 @@ class ResPartner(models.Model):
         help="Automatic: the nightly run moves the customer between segments. "
         "Manual: the segment stays as set. Proposed: the nightly run proposes a segment "
         "that a credit manager confirms or rejects.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
-    credit_proposed_segment_id = fields.Many2one("credit.segment", string="Proposed Segment", company_dependent=True)
+    credit_proposed_segment_id = fields.Many2one(
+        "credit.segment", string="Proposed Segment", company_dependent=True, groups=CREDIT_STAFF_GROUPS, copy=False
+    )
     credit_rejected_segment_id = fields.Many2one(
         "credit.segment",
         string="Rejected Segment",
         company_dependent=True,
         help="The last proposal a credit manager rejected; it is not proposed again.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
     credit_collector_id = fields.Many2one(
         "res.users",
         string="Collector",
         company_dependent=True,
         domain=lambda self: [("groups_id", "in", self.env.ref("credit_control.group_credit_control_user").id)],
+        groups=CREDIT_STATUS_GROUPS,
+        copy=False,
     )
     credit_channel = fields.Selection(
         [
@@ -89,6 +107,8 @@ class ResPartner(models.Model):
         string="Preferred Channel",
         default="email",
         help="How the customer prefers to be contacted about payments.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
 
     # ------------------------------------------------------------------
@@ -98,8 +118,12 @@ class ResPartner(models.Model):
         string="On Credit Hold",
         company_dependent=True,
         help="No sale order of this customer can be confirmed without a credit manager's override.",
+        groups=CREDIT_STATUS_GROUPS,
+        copy=False,
     )
-    credit_hold_reason = fields.Char(string="Hold Reason", company_dependent=True)
+    credit_hold_reason = fields.Char(
+        string="Hold Reason", company_dependent=True, groups=CREDIT_STAFF_GROUPS, copy=False
+    )
 
     # ------------------------------------------------------------------
     # Behaviour statistics (per company, stored by the nightly run)
@@ -110,6 +134,8 @@ class ResPartner(models.Model):
         readonly=True,
         digits="Account",
         help="Open receivable balance in company currency, at the last statistics run.",
+        groups=CREDIT_AMOUNT_GROUPS,
+        copy=False,
     )
     credit_overdue_amount = fields.Float(
         string="Overdue Amount",
@@ -117,6 +143,8 @@ class ResPartner(models.Model):
         readonly=True,
         digits="Account",
         help="Receivable balance past its due date in company currency, at the last statistics run.",
+        groups=CREDIT_AMOUNT_GROUPS,
+        copy=False,
     )
     credit_avg_days_late = fields.Float(
         string="Average Days Late",
@@ -125,6 +153,8 @@ class ResPartner(models.Model):
         digits=(16, 1),
         help="Average number of days after the due date that the items due in the last 12 months were "
         "paid (or, when still open, have been overdue until today). Paid on time counts as 0.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
     credit_late_ratio = fields.Float(
         string="Late Ratio",
@@ -132,6 +162,8 @@ class ResPartner(models.Model):
         readonly=True,
         digits=(16, 4),
         help="Share of the items due in the last 12 months that were paid late or are still overdue.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
 
     credit_expected_overdue = fields.Float(
@@ -143,6 +175,8 @@ class ResPartner(models.Model):
         "but expected to be paid after its due date (the invoice's expected payment date is later than the "
         "due date). Net of credits, never more than the open balance; at the last prediction run. "
         "The worklist ranks customers by it.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
 
     credit_promise_kept_rate = fields.Float(
@@ -151,14 +185,25 @@ class ResPartner(models.Model):
         readonly=True,
         digits=(16, 4),
         help="Share of the customer's promises to pay that were kept, of those kept or broken.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
 
     # ------------------------------------------------------------------
     # External rating
     # ------------------------------------------------------------------
-    credit_rating = fields.Char(help="Grade or score from an external credit bureau, e.g. 'A', 'BB+' or '72'.")
-    credit_rating_date = fields.Date(string="Rating Date")
-    credit_rating_source = fields.Char(string="Rating Source", help="The bureau, e.g. Graydon, Creditsafe, D&B.")
+    credit_rating = fields.Char(
+        help="Grade or score from an external credit bureau, e.g. 'A', 'BB+' or '72'.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
+    )
+    credit_rating_date = fields.Date(string="Rating Date", groups=CREDIT_STAFF_GROUPS, copy=False)
+    credit_rating_source = fields.Char(
+        string="Rating Source",
+        help="The bureau, e.g. Graydon, Creditsafe, D&B.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
+    )
 
     # ------------------------------------------------------------------
     # Early warnings and best channel (per company, stored by the nightly run)
@@ -169,8 +214,12 @@ class ResPartner(models.Model):
         readonly=True,
         help="When the collector was last warned that this customer pays clearly later than usual or that its "
         "credit rating dropped.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
-    credit_warning_reason = fields.Char(string="Warning Reason", company_dependent=True, readonly=True)
+    credit_warning_reason = fields.Char(
+        string="Warning Reason", company_dependent=True, readonly=True, groups=CREDIT_STAFF_GROUPS, copy=False
+    )
     credit_best_channel = fields.Selection(
         [
             ("email", "Email"),
@@ -184,39 +233,51 @@ class ResPartner(models.Model):
         readonly=True,
         help="The reminder channel after which this customer (or, without enough history, its segment) paid "
         "most often and soonest in the last 12 months.",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
     )
-    credit_best_channel_evidence = fields.Char(string="Channel Evidence", company_dependent=True, readonly=True)
+    credit_best_channel_evidence = fields.Char(
+        string="Channel Evidence", company_dependent=True, readonly=True, groups=CREDIT_STAFF_GROUPS, copy=False
+    )
 
     # ------------------------------------------------------------------
     # Live figures (not stored: they move with every order and payment)
     # ------------------------------------------------------------------
-    credit_currency_id = fields.Many2one("res.currency", compute="_compute_credit_currency_id")
+    credit_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_credit_currency_id", groups=CREDIT_STATUS_GROUPS
+    )
     credit_exposure = fields.Monetary(
         string="Exposure",
         compute="_compute_credit_exposure",
         currency_field="credit_currency_id",
         help="Open receivables + draft invoices + confirmed orders not yet invoiced, in company currency.",
+        groups=CREDIT_AMOUNT_GROUPS,
     )
     credit_available = fields.Monetary(
         string="Available Credit",
         compute="_compute_credit_exposure",
         currency_field="credit_currency_id",
         help="Credit limit minus exposure; empty when the customer has no credit limit.",
+        groups=CREDIT_AMOUNT_GROUPS,
     )
     credit_over_limit = fields.Boolean(
         string="Over Credit Limit",
         compute="_compute_credit_exposure",
         search="_search_credit_over_limit",
+        groups=CREDIT_STATUS_GROUPS,
     )
     credit_status = fields.Selection(
         [("ok", "OK"), ("overdue", "Overdue"), ("over_limit", "Over Limit"), ("hold", "On Hold")],
         compute="_compute_credit_exposure",
         help="The most serious of: on credit hold, over the credit limit, amounts overdue.",
+        groups=CREDIT_STATUS_GROUPS,
     )
 
-    credit_action_count = fields.Integer(string="Follow-up Actions", compute="_compute_credit_action_count")
-    credit_can_edit = fields.Boolean(compute="_compute_credit_can_edit")
-    credit_can_manage = fields.Boolean(compute="_compute_credit_can_edit")
+    credit_action_count = fields.Integer(
+        string="Follow-up Actions", compute="_compute_credit_action_count", groups=CREDIT_STAFF_GROUPS
+    )
+    credit_can_edit = fields.Boolean(compute="_compute_credit_can_edit", groups=CREDIT_STATUS_GROUPS)
+    credit_can_manage = fields.Boolean(compute="_compute_credit_can_edit", groups=CREDIT_STATUS_GROUPS)
 
     def _compute_credit_action_count(self):
         counts = dict(
@@ -234,9 +295,15 @@ class ResPartner(models.Model):
         return action
 
     # Disputes, promises to pay and payment plans (smart buttons)
-    credit_dispute_count = fields.Integer(string="Disputes", compute="_compute_credit_arrangement_counts")
-    credit_promise_count = fields.Integer(string="Promises", compute="_compute_credit_arrangement_counts")
-    credit_plan_count = fields.Integer(string="Payment Plans", compute="_compute_credit_arrangement_counts")
+    credit_dispute_count = fields.Integer(
+        string="Disputes", compute="_compute_credit_arrangement_counts", groups=CREDIT_STAFF_GROUPS
+    )
+    credit_promise_count = fields.Integer(
+        string="Promises", compute="_compute_credit_arrangement_counts", groups=CREDIT_STAFF_GROUPS
+    )
+    credit_plan_count = fields.Integer(
+        string="Payment Plans", compute="_compute_credit_arrangement_counts", groups=CREDIT_STAFF_GROUPS
+    )
 
     def _compute_credit_arrangement_counts(self):
         commercial = self.commercial_partner_id.ids
@@ -328,9 +395,10 @@ class ResPartner(models.Model):
         company = self.env.company
         commercial = self.commercial_partner_id._origin  # unsaved partners have no figures yet
         exposure = commercial._credit_exposure_by_partner(company)
+        # sudo: a salesperson reads the status, which is computed from figures it may not read itself
         limits = {p.id: p.credit_limit for p in commercial.sudo()}
         for partner in self:
-            cp = partner.commercial_partner_id._origin
+            cp = partner.commercial_partner_id._origin.sudo()
             partner.credit_exposure = exposure.get(cp.id, 0.0)
             limit = limits.get(cp.id, 0.0)
             partner.credit_available = limit - partner.credit_exposure if limit > 0 else 0.0
@@ -559,11 +627,12 @@ class ResPartner(models.Model):
                 )
             if partner.credit_hold != old_hold or (partner.credit_hold and partner.credit_hold_reason != old_reason):
                 if partner.credit_hold:
+                    # not the reason: every employee who may read the customer reads its chatter, the reason
+                    # (on the partner, for credit staff) may be "suspected fraud"
                     body = self.env._(
-                        "Credit hold set for %(company)s by %(user)s. Reason: %(reason)s",
+                        "Credit hold set for %(company)s by %(user)s.",
                         company=company.name,
                         user=self.env.user.name,
-                        reason=partner.credit_hold_reason or self.env._("none given"),
                     )
                 else:
                     body = self.env._(
@@ -629,7 +698,12 @@ class ResPartner(models.Model):
         return True
 
     def action_credit_refresh_statistics(self):
-        """Recompute this customer's statistics now instead of waiting for the nightly run."""
+        """Recompute this customer's statistics now instead of waiting for the nightly run (credit staff: the
+        statistics are written with SQL, past the access rights of the partners)."""
+        if not self.env.su and not self.env.user.has_group("credit_control.group_credit_control_user"):
+            raise AccessError(
+                self.env._("Only credit control staff can refresh a customer's statistics. Ask a collector.")
+            )
         self._credit_compute_statistics(self.env.company, partner_ids=self.commercial_partner_id.ids)
         return True
 

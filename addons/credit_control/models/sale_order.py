@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
+from .res_partner import CREDIT_STATUS_GROUPS
+
 # A change of these fields moves an order to another customer, company or currency: an override
 # approved before it no longer applies (see ``_credit_cancel_stale_overrides``).
 CREDIT_OVERRIDE_KEY_FIELDS = {"partner_id", "company_id", "pricelist_id", "currency_id"}
@@ -18,16 +20,22 @@ class SaleOrder(models.Model):
         string="Credit Block",
         compute="_compute_credit_block_reason",
         help="Why this quotation cannot be confirmed without a credit manager's override.",
+        groups=CREDIT_STATUS_GROUPS,
     )
-    credit_override_ids = fields.One2many("credit.override", "order_id", readonly=True)
+    credit_override_ids = fields.One2many("credit.override", "order_id", readonly=True, groups=CREDIT_STATUS_GROUPS)
     credit_override_id = fields.Many2one(
         "credit.override",
         string="Active Override",
         compute="_compute_credit_block_reason",
         help="The active override that lets this order through its credit block.",
+        groups=CREDIT_STATUS_GROUPS,
     )
 
+    # Odoo's own warning names the limit and the amount due: not for portal users either
+    partner_credit_warning = fields.Text(groups=CREDIT_STATUS_GROUPS)
+
     @api.depends("partner_id", "amount_total", "state", "company_id", "credit_override_ids.state")
+    @api.depends_context("uid")  # the reason of a hold is shown to credit staff only
     def _compute_credit_block_reason(self):
         for order in self:
             order.credit_block_reason = False
@@ -126,7 +134,7 @@ class SaleOrder(models.Model):
             return format_amount(self.env, value, currency)
 
         reasons = []
-        if figures["hold"]:
+        if figures["hold"] and self.env.user.has_group("credit_control.group_credit_control_user"):
             reasons.append(
                 self.env._(
                     "%(customer)s is on credit hold: %(reason)s.",
@@ -134,6 +142,9 @@ class SaleOrder(models.Model):
                     reason=figures["hold_reason"] or self.env._("no reason given"),
                 )
             )
+        elif figures["hold"]:
+            # the reason of a hold is credit staff's (it may be "suspected fraud"): others learn only that it is held
+            reasons.append(self.env._("%(customer)s is on credit hold.", customer=figures["partner"].name))
         limit = figures["limit"]
         total = figures["exposure"] + figures["order_amount"]
         if limit > 0 and currency.compare_amounts(total, limit) > 0:

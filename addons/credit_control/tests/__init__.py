@@ -27,4 +27,5 @@ from . import (
     test_tour_worklist,
     test_translations,
     test_trust_sale_block,
+    test_trust_confidentiality,
 )

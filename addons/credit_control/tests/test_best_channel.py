@@ -188,5 +188,7 @@ class TestBestChannel(CreditControlCommon):
         for vals in ({"credit_best_channel": "letter"}, {"credit_best_channel_evidence": "x"}):
             with self.assertRaises(AccessError):
                 self.customer.with_user(self.salesman).write(vals)
-        # reading the customer's suggestion is fine
-        self.assertEqual(self.customer.with_user(self.salesman).credit_best_channel, "sms")
+        # the suggestion is the collector's: a salesperson does not read it (issue 11 §2)
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.salesman).read(["credit_best_channel"])
+        self.assertEqual(self.customer.with_user(self.collector).credit_best_channel, "sms")

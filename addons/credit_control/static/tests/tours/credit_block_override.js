@@ -7,8 +7,8 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("credit_control_block_banner", {
     steps: () => [
         {
-            content: "The salesperson sees why the quotation is blocked before confirming",
-            trigger: ".o_form_view div[name=credit_block_banner]:contains(is on credit hold: Cheque bounced twice)",
+            content: "The salesperson sees that the quotation is blocked before confirming, not the hold's reason",
+            trigger: ".o_form_view div[name=credit_block_banner]:contains(is on credit hold.):not(:contains(Cheque bounced twice))",
         },
         {
             content: "No override button for a salesperson",
