@@ -26,6 +26,6 @@ from . import (
     test_tour_credit_block,
     test_tour_worklist,
     test_translations,
-    test_trust_sale_block,
     test_trust_confidentiality,
+    test_trust_sale_block,
 )
