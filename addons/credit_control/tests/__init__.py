@@ -1,5 +1,6 @@
 from . import (
     test_aging_report,
+    test_amount_input,
     test_anomaly_warning,
     test_arrangement_security,
     test_best_channel,
@@ -26,4 +27,6 @@ from . import (
     test_tour_credit_block,
     test_tour_worklist,
     test_translations,
+    test_trust_arrangements,
+    test_trust_portal,
 )
