@@ -107,7 +107,13 @@ class CreditPortal(CustomerPortal):
             "reasons": request.env["credit.dispute.reason"].sudo().search([]),
             "promises": request.env["credit.promise"]
             .sudo()
-            .search([("partner_id", "=", partner.id), ("state", "in", ("proposed", "open"))]),
+            .search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("company_id", "in", request.env.companies.ids),
+                    ("state", "in", ("proposed", "open")),
+                ]
+            ),
             "plan_max_installments": segment.credit_plan_max_installments,
             "paused": self._credit_paused_invoices(invoices),
             **kwargs,

@@ -104,6 +104,12 @@ registry.category("web_tour.tours").add("credit_portal_plan", {
             content: "The plan page shows the schedule",
             trigger: ".o_credit_schedule tbody tr:eq(2)",
         },
+        {
+            // let the conversation load: ending the tour while it loads fails its fetch ("Failed to fetch")
+            content: "The conversation is shown",
+            trigger: "#chatterRoot:shadow .o-mail-Thread",
+            run: () => new Promise((resolve) => setTimeout(resolve, 1000)),
+        },
     ],
 });
 
@@ -136,6 +142,11 @@ registry.category("web_tour.tours").add("credit_portal_plan_agreement", {
         {
             content: "The agreement was downloaded",
             trigger: "body.o_credit_agreement_downloaded",
+        },
+        {
+            content: "The conversation is shown",
+            trigger: "#chatterRoot:shadow .o-mail-Thread",
+            run: () => new Promise((resolve) => setTimeout(resolve, 1000)),
         },
     ],
 });
