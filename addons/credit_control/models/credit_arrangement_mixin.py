@@ -281,7 +281,7 @@ class CreditArrangementMixin(models.AbstractModel):
             }
         )
         record.message_subscribe(partner_ids=partner.ids)
-        return record.with_context({**self.env.context})
+        return record.with_env(self.env)  # out of the workflow's context again
 
     @api.model
     def _portal_check_rate(self, commercial, company):
