@@ -1,11 +1,22 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+from odoo.tools.mimetypes import guess_mimetype
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from ..tools.amount_input import AmountError, parse_amount
+
+# What a customer may attach to a dispute: a few documents or photos, not a file store.
+DISPUTE_ATTACHMENT_MAX_COUNT = 3
+DISPUTE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+DISPUTE_ATTACHMENT_TYPES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+# A promised date further away than this is no date but a typing error.
+PROMISE_MAX_YEARS = 100
 
 
 class CreditPortal(CustomerPortal):
@@ -39,20 +50,22 @@ class CreditPortal(CustomerPortal):
         return request.env.user.partner_id.commercial_partner_id
 
     def _credit_open_invoices(self):
-        """The open posted invoices of the user's commercial partner, oldest due first (sudo: all of the
-        customer's invoices, not only those the user follows)."""
+        """The open posted invoices of the user's commercial partner, oldest due first: those that Odoo's own
+        invoice portal shows the user (its record rules and current companies), then read with sudo for the
+        credit figures that portal users cannot read themselves."""
         return (
             request.env["account.move"]
-            .sudo()
             .search(
                 [
                     ("move_type", "=", "out_invoice"),
                     ("state", "=", "posted"),
                     ("payment_state", "in", ("not_paid", "partial")),
                     ("commercial_partner_id", "=", self._credit_partner().id),
+                    ("company_id", "in", request.env.companies.ids),
                 ],
                 order="invoice_date_due, id",
             )
+            .sudo()
         )
 
     def _credit_invoices_from_form(self, invoice_ids):
@@ -94,7 +107,13 @@ class CreditPortal(CustomerPortal):
             "reasons": request.env["credit.dispute.reason"].sudo().search([]),
             "promises": request.env["credit.promise"]
             .sudo()
-            .search([("partner_id", "=", partner.id), ("state", "=", "open")]),
+            .search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("company_id", "in", request.env.companies.ids),
+                    ("state", "in", ("proposed", "open")),
+                ]
+            ),
             "plan_max_installments": segment.credit_plan_max_installments,
             "paused": self._credit_paused_invoices(invoices),
             **kwargs,
@@ -123,6 +142,10 @@ class CreditPortal(CustomerPortal):
     def portal_my_credit(self, **kwargs):
         message = {
             "promise": request.env._("Thank you: your promise is recorded. We pause our reminders until then."),
+            "proposal": request.env._(
+                "Thank you: we have received your proposal and will confirm it shortly. "
+                "Until then our usual reminders go on."
+            ),
         }.get(kwargs.get("done"))
         return request.render("credit_control.portal_my_credit", self._credit_page_values(message=message))
 
@@ -145,23 +168,17 @@ class CreditPortal(CustomerPortal):
         )
 
     @http.route("/my/credit/dispute", type="http", auth="user", methods=["POST"], website=True)
-    def portal_credit_dispute(self, invoice_id=None, reason_id=None, comment=None, attachment=None, **kwargs):
+    def portal_credit_dispute(self, invoice_id=None, reason_id=None, comment=None, **kwargs):
         try:
             invoices = self._credit_invoices_from_form(invoice_id)
-            reason = request.env["credit.dispute.reason"].sudo().browse(int(reason_id or 0)).exists()
+            reason = self._credit_parse_reason(reason_id)
+            files = self._credit_read_attachments(request.httprequest.files.getlist("attachment"))
             attachments = request.env["ir.attachment"]
-            if attachment and attachment.filename:
-                attachments = (
+            for name, raw in files:
+                attachments |= (
                     request.env["ir.attachment"]
                     .sudo()
-                    .create(
-                        {
-                            "name": attachment.filename,
-                            "raw": attachment.read(),
-                            "res_model": "mail.compose.message",
-                            "res_id": 0,
-                        }
-                    )
+                    .create({"name": name, "raw": raw, "res_model": "mail.compose.message", "res_id": 0})
                 )
             dispute = (
                 request.env["credit.dispute"]
@@ -178,21 +195,23 @@ class CreditPortal(CustomerPortal):
         try:
             invoices = self._credit_invoices_from_form(request.httprequest.form.getlist("invoice_ids"))
             promise_date = self._credit_parse_date(date)
-            promise_amount = self._credit_parse_amount(amount)
-            request.env["credit.promise"].sudo()._portal_create(
-                request.env.user.partner_id, invoices, promise_date, amount=promise_amount
+            promise_amount = self._credit_parse_amount(amount, invoices.company_id.currency_id)
+            promise = (
+                request.env["credit.promise"]
+                .sudo()
+                ._portal_create(request.env.user.partner_id, invoices, promise_date, amount=promise_amount)
             )
         except UserError as error:
             request.env.cr.rollback()
             return self._credit_render_error(error)
-        return request.redirect("/my/credit?done=promise")
+        return request.redirect("/my/credit?done=%s" % ("proposal" if promise.state == "proposed" else "promise"))
 
     @http.route("/my/credit/payment_plan", type="http", auth="user", methods=["POST"], website=True)
     def portal_credit_payment_plan(self, installment_count=None, **kwargs):
         try:
             invoices = self._credit_invoices_from_form(request.httprequest.form.getlist("invoice_ids"))
             try:
-                count = int(installment_count or 0)
+                count = int(str(installment_count or "0").strip())
             except ValueError:
                 count = 0
             plan = (
@@ -203,19 +222,85 @@ class CreditPortal(CustomerPortal):
             return self._credit_render_error(error)
         return request.redirect(plan.get_portal_url())
 
-    def _credit_parse_date(self, value):
-        try:
-            return fields.Date.to_date(value)
-        except ValueError:
-            raise UserError(request.env._("Enter the date as YYYY-MM-DD.")) from None
+    # ------------------------------------------------------------------
+    # Reading the forms: every bad input is a UserError (the page's own error), never a crash
+    # ------------------------------------------------------------------
 
-    def _credit_parse_amount(self, value):
+    def _credit_parse_date(self, value):
+        value = (value or "").strip() if isinstance(value, str) else ""
         if not value:
-            return None
+            raise UserError(request.env._("Choose the date you will pay."))
         try:
-            return float(str(value).replace(",", "."))
+            date = fields.Date.to_date(value)
         except ValueError:
-            raise UserError(request.env._("Enter the amount as a number, e.g. 250.00.")) from None
+            date = None
+        today = fields.Date.context_today(request.env.user)
+        if not date or date > today + timedelta(days=365 * PROMISE_MAX_YEARS):
+            raise UserError(request.env._("Enter the date as YYYY-MM-DD, e.g. %(date)s.", date=today))
+        return date
+
+    def _credit_parse_amount(self, value, currency):
+        """The amount typed, read with the separators of the customer's language (``None``: nothing typed,
+        which means everything open on the invoices chosen)."""
+        if not isinstance(value, str) or not value.strip():
+            return None
+        lang = request.env["res.lang"]._get_data(code=request.env.lang or "en_US")
+        decimal_point = lang.decimal_point or "."
+        thousands_sep = lang.thousands_sep if lang.decimal_point else ","
+        try:
+            amount = parse_amount(value, decimal_point, thousands_sep, currency.decimal_places)
+        except AmountError as error:
+            example = f"1{thousands_sep}250{decimal_point}{'0' * currency.decimal_places}"
+            if error.reason == "negative":
+                raise UserError(request.env._("The promised amount must be more than zero.")) from None
+            if error.reason == "ambiguous":
+                raise UserError(
+                    request.env._(
+                        "We cannot tell which amount %(value)s means. Write it as %(example)s.",
+                        value=value.strip(),
+                        example=example,
+                    )
+                ) from None
+            raise UserError(request.env._("Enter the amount as a number, e.g. %(example)s.", example=example)) from None
+        return float(amount)
+
+    def _credit_parse_reason(self, value):
+        """An active dispute reason, from its id in the form."""
+        try:
+            reason_id = int(str(value or "0").strip())
+        except ValueError:
+            reason_id = 0
+        reason = request.env["credit.dispute.reason"].browse(reason_id).exists() if 0 < reason_id < 2**31 else None
+        if not reason or not reason.active:
+            raise UserError(request.env._("Choose the reason of your dispute."))
+        return reason
+
+    def _credit_read_attachments(self, files):
+        """[(name, content)] of the files sent with a dispute, within the count, size and type limits."""
+        files = [file for file in files if file and file.filename]
+        if len(files) > DISPUTE_ATTACHMENT_MAX_COUNT:
+            raise UserError(request.env._("Attach at most %(count)s files.", count=DISPUTE_ATTACHMENT_MAX_COUNT))
+        result = []
+        for file in files:
+            raw = file.read(DISPUTE_ATTACHMENT_MAX_BYTES + 1)
+            if len(raw) > DISPUTE_ATTACHMENT_MAX_BYTES:
+                raise UserError(
+                    request.env._(
+                        "%(file)s is larger than %(size)s MB: attach a smaller file.",
+                        file=file.filename,
+                        size=DISPUTE_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+                    )
+                )
+            if guess_mimetype(raw) not in DISPUTE_ATTACHMENT_TYPES:
+                raise UserError(
+                    request.env._(
+                        "%(file)s cannot be attached: attach a %(types)s file.",
+                        file=file.filename,
+                        types=", ".join(DISPUTE_ATTACHMENT_TYPES.values()),
+                    )
+                )
+            result.append((file.filename, raw))
+        return result
 
     # ------------------------------------------------------------------
     # Disputes

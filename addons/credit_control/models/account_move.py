@@ -221,20 +221,61 @@ class AccountMove(models.Model):
     def _reverse_moves(self, default_values_list=None, cancel=False):
         """A credit note made from a dispute (``credit_dispute_id`` in the context, set by the dispute's
         *Credit Note* button on Odoo's reversal wizard) is linked to it; posting it resolves the dispute."""
+        dispute = self._credit_dispute_from_context()
         reverse_moves = super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
-        dispute_id = self.env.context.get("credit_dispute_id")
-        if dispute_id:
-            dispute = self.env["credit.dispute"].sudo().browse(dispute_id).exists()
+        if dispute:
             credit_notes = reverse_moves.filtered(lambda m: m.move_type == "out_refund")
-            if dispute and credit_notes:
+            if credit_notes:
                 dispute._link_credit_notes(credit_notes)
         return reverse_moves
 
+    def _credit_dispute_from_context(self):
+        """The dispute named by ``credit_dispute_id`` in the context (sudo), once checked: the current user is
+        credit staff of the dispute's company, the dispute is open and covers every invoice credited here.
+        Anyone can put an id in a context, so nothing is trusted before that. Raises otherwise."""
+        dispute_id = self.env.context.get("credit_dispute_id")
+        if not dispute_id or not self:  # the reversal wizard reverses in batches, some of them empty
+            return self.env["credit.dispute"]
+        if not isinstance(dispute_id, int) or not self.env.user.has_group("credit_control.group_credit_control_user"):
+            raise AccessError(self.env._("Only credit staff can resolve a dispute with a credit note."))
+        dispute = self.env["credit.dispute"].sudo().browse(dispute_id).exists()
+        if (
+            not dispute
+            or dispute.company_id not in self.env.user.company_ids
+            or dispute.state not in OPEN_DISPUTE_STATES
+            or self - dispute.move_ids
+        ):
+            raise UserError(
+                self.env._(
+                    "This credit note cannot resolve that dispute: credit only the invoices of an open dispute of "
+                    "your company, from the dispute's Credit Note button."
+                )
+            )
+        return dispute
+
     def button_draft(self):
+        """An invoice reset to draft for a correction keeps its promises and plans (decided once it is posted
+        again); see ``unlink`` for one that is deleted."""
         lines = self.line_ids
         result = super().button_draft()
         lines.exists()._credit_refresh_partner_statistics()
         return result
+
+    def unlink(self):
+        """A deleted invoice will not be paid: its open promises and draft or active plans are cancelled
+        (never kept or done)."""
+        self._credit_cancel_arrangements()
+        return super().unlink()
+
+    def _credit_cancel_arrangements(self):
+        """Cancel the open promises and draft or active payment plans of these invoices, which will not be paid."""
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
+        if not invoices:
+            return
+        for model, states in (("credit.promise", ("proposed", "open")), ("credit.payment.plan", ("draft", "active"))):
+            records = self.env[model].sudo().search([("move_ids", "in", invoices.ids), ("state", "in", states)])
+            for record in records:
+                record._cancel_void(record.move_ids & invoices)
 
     # ------------------------------------------------------------------
     # Payment prediction (nightly, set-based)

@@ -24,6 +24,9 @@ class CreditDispute(models.Model):
     _inherit = ["credit.arrangement.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _credit_sequence_code = "credit.dispute"
+    _credit_workflow_fields = ("state", "source", "resolution", "credit_note_id", "date_opened", "date_closed")
+    _credit_closed_states = ("resolved", "rejected", "cancelled")
+    _credit_live_states = OPEN_DISPUTE_STATES
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
@@ -131,6 +134,10 @@ class CreditDispute(models.Model):
                     )
                 )
 
+    @api.constrains("move_ids", "state")
+    def _check_one_per_invoice(self):
+        self._credit_check_one_live_record()
+
     # ------------------------------------------------------------------
     # Stages
     # ------------------------------------------------------------------
@@ -144,12 +151,12 @@ class CreditDispute(models.Model):
         vals = {"state": state, "date_closed": fields.Date.context_today(self)}
         if resolution:
             vals["resolution"] = resolution
-        self.write(vals)
+        self._workflow().write(vals)
         self.activity_ids.action_feedback(feedback=self.env._("Dispute closed."))
 
     def action_start(self):
         self._check_open()
-        self.filtered(lambda d: d.state == "new").write({"state": "in_progress"})
+        self.filtered(lambda d: d.state == "new")._workflow().write({"state": "in_progress"})
         return True
 
     def action_resolve_credit_note(self):
@@ -174,7 +181,7 @@ class CreditDispute(models.Model):
 
     def _link_credit_notes(self, credit_notes):
         self.ensure_one()
-        self.credit_note_id = credit_notes[:1]
+        self._workflow().credit_note_id = credit_notes[:1]
         self.message_post(
             body=self.env._(
                 "Credit note %(notes)s made for this dispute; posting it resolves the dispute.",
@@ -183,7 +190,7 @@ class CreditDispute(models.Model):
             subtype_xmlid="mail.mt_note",
         )
         if self.state == "new":
-            self.state = "in_progress"
+            self._workflow().state = "in_progress"
         if credit_notes[:1].state == "posted":
             self._resolve_by_credit_note()
 
@@ -246,7 +253,7 @@ class CreditDispute(models.Model):
         Raises a ``UserError`` when the invoices are not open posted invoices of the partner's
         commercial entity. The customer's comment goes into the thread; the collector gets an activity.
         """
-        if not reason:
+        if not reason or not reason.active:
             raise UserError(self.env._("Choose the reason of your dispute."))
         comment = (comment or "").strip()
         if not comment:

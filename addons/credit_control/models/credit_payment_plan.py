@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_amount
 
 from ..tools.installments import split_amount
-from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN
+from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN, workflow
 
 
 class CreditPaymentPlan(models.Model):
@@ -24,6 +24,17 @@ class CreditPaymentPlan(models.Model):
     _inherit = ["credit.arrangement.mixin", "portal.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _credit_sequence_code = "credit.payment.plan"
+    _credit_workflow_fields = (
+        "state",
+        "source",
+        "approved_by_id",
+        "date_approved",
+        "date_closed",
+        "amount_total",
+        "amount_paid",
+    )
+    _credit_closed_states = ("done", "broken", "cancelled")
+    _credit_live_states = ("draft", "active")
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default=lambda self: self.env._("New")
@@ -122,6 +133,15 @@ class CreditPaymentPlan(models.Model):
             if plan.installment_count < 1 or plan.interval_number < 1:
                 raise UserError(self.env._("A payment plan needs at least one installment and an interval of one."))
 
+    @api.constrains("move_ids", "state")
+    def _check_one_per_invoice(self):
+        self._credit_check_one_live_record()
+
+    def _get_report_base_filename(self):
+        """The name of the agreement's PDF (the portal's *Agreement* download)."""
+        self.ensure_one()
+        return self.env._("Payment plan %(name)s", name=self.name)
+
     def write(self, vals):
         if "move_ids" in vals and self.filtered(lambda p: p.state != "draft"):
             raise UserError(self.env._("The invoices of an approved payment plan cannot be changed."))
@@ -194,7 +214,7 @@ class CreditPaymentPlan(models.Model):
         if self.filtered(lambda p: p.state != "draft"):
             raise UserError(self.env._("Only draft payment plans can be approved."))
         self._check_schedule()
-        self.write(
+        self._workflow().write(
             {
                 "state": "active",
                 "approved_by_id": False if automatic else self.env.user.id,
@@ -213,7 +233,7 @@ class CreditPaymentPlan(models.Model):
     def action_cancel(self):
         if self.filtered(lambda p: p.state not in ("draft", "active")):
             raise UserError(self.env._("Only draft or active payment plans can be cancelled."))
-        self.write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
+        self._workflow().write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
         return True
 
     def action_send_for_signature(self):
@@ -244,7 +264,7 @@ class CreditPaymentPlan(models.Model):
         """Fill the installments with what has been paid on the invoices since the plan was made
         (total minus what is still open), oldest installment first. Writes only what changed."""
         today = today or fields.Date.context_today(self)
-        for plan in self:
+        for plan in self - self._credit_void_invoices():
             currency = plan.currency_id
             paid = currency.round(plan.amount_total - plan.move_ids._credit_open_residual())
             remaining = min(max(paid, 0.0), plan.amount_total)
@@ -256,7 +276,7 @@ class CreditPaymentPlan(models.Model):
                 else:
                     state = "late" if installment.date < today else "pending"
                 if state != installment.state or currency.compare_amounts(allocated, installment.amount_paid):
-                    installment.write({"amount_paid": allocated, "state": state})
+                    workflow(installment).write({"amount_paid": allocated, "state": state})
 
     @api.model
     def _refresh_payments(self, moves):
@@ -274,6 +294,11 @@ class CreditPaymentPlan(models.Model):
         Returns (done, broken)."""
         today = today or fields.Date.context_today(self)
         plans = self.search([("company_id", "=", company.id), ("state", "=", "active")])
+        void = plans._credit_void_invoices()
+        if void:
+            void._cancel_void()
+        plans -= void
+        plans = plans.filtered(lambda p: all(move.state == "posted" for move in p.move_ids))
         plans._allocate_payments(today)
         done = plans.filtered(
             lambda p: (
@@ -284,7 +309,7 @@ class CreditPaymentPlan(models.Model):
         limit = today - timedelta(days=company.credit_plan_grace_days)
         broken = (plans - done).filtered(lambda p: any(i.state != "paid" and i.date < limit for i in p.installment_ids))
         if done:
-            done.write({"state": "done", "date_closed": today})
+            done._workflow().write({"state": "done", "date_closed": today})
             done._message_log_batch(bodies={p.id: self.env._("Payment plan paid in full.") for p in done})
         if broken:
             broken._break(today)
@@ -298,7 +323,7 @@ class CreditPaymentPlan(models.Model):
         run proposes the resume level itself (once the items are that many days past due, normally at
         once). Without a resume level the items keep their level: follow-up resumes where it was.
         """
-        self.write({"state": "broken", "date_closed": today})
+        self._workflow().write({"state": "broken", "date_closed": today})
         for plan in self:
             level = plan.resume_level_id
             if level:
@@ -354,7 +379,7 @@ class CreditPaymentPlan(models.Model):
                 subtype_xmlid="mail.mt_comment",
                 email_layout_xmlid="mail.mail_notification_light",
             )
-        installments.write({"reminder_sent": True})
+        workflow(installments).write({"reminder_sent": True})
         return installments
 
     # ------------------------------------------------------------------
@@ -373,6 +398,11 @@ class CreditPaymentPlan(models.Model):
         company = invoices.company_id
         segment = commercial.with_company(company).credit_segment_id
         total = invoices._credit_open_residual()
+        # the segment's maximum is for everything the customer pays in installments, not per request
+        running = self.sudo().search(
+            [("partner_id", "=", commercial.id), ("company_id", "=", company.id), ("state", "in", ("draft", "active"))]
+        )
+        total_under_plans = total + sum(running.mapped("amount_total")) - sum(running.mapped("amount_paid"))
         maximum = segment.credit_plan_max_installments
         if not maximum:
             raise UserError(self.env._("A payment plan cannot be arranged online for your account. Please contact us."))
@@ -385,13 +415,13 @@ class CreditPaymentPlan(models.Model):
             )
         if (
             segment.credit_plan_max_amount
-            and company.currency_id.compare_amounts(total, segment.credit_plan_max_amount) > 0
+            and company.currency_id.compare_amounts(total_under_plans, segment.credit_plan_max_amount) > 0
         ):
             raise UserError(
                 self.env._(
-                    "A payment plan for %(total)s cannot be arranged online (at most %(maximum)s). "
-                    "Please contact us, or choose fewer invoices.",
-                    total=format_amount(self.env, total, company.currency_id),
+                    "A payment plan for %(total)s cannot be arranged online (at most %(maximum)s, with your other "
+                    "payment plans). Please contact us, or choose fewer invoices.",
+                    total=format_amount(self.env, total_under_plans, company.currency_id),
                     maximum=format_amount(self.env, segment.credit_plan_max_amount, company.currency_id),
                 )
             )

@@ -1,5 +1,11 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+from .credit_arrangement_mixin import in_workflow
+
+# Filled by the payments on the plan's invoices (``credit.payment.plan._allocate_payments``), never by hand;
+# an installment stays on its plan.
+WORKFLOW_FIELDS = {"amount_paid", "state", "reminder_sent", "plan_id"}
 
 
 class CreditPaymentPlanInstallment(models.Model):
@@ -40,13 +46,27 @@ class CreditPaymentPlanInstallment(models.Model):
         if not self.env.su and self.plan_id.filtered(lambda p: p.state != "draft"):
             raise UserError(self.env._("The schedule of an approved payment plan cannot be changed."))
 
+    def _check_workflow_fields(self, names):
+        if names & WORKFLOW_FIELDS and not in_workflow(self.env):
+            raise AccessError(
+                self.env._(
+                    "What is paid on an installment is filled by the payments on the plan's invoices, not by hand."
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            set_by_hand = {name for name in ("amount_paid", "reminder_sent") if vals.get(name)}
+            if vals.get("state", "pending") != "pending":
+                set_by_hand.add("state")
+            self._check_workflow_fields(set_by_hand)
         installments = super().create(vals_list)
         installments._check_draft_plan()
         return installments
 
     def write(self, vals):
+        self._check_workflow_fields(set(vals))
         if set(vals) - {"amount_paid", "state", "reminder_sent"}:
             self._check_draft_plan()
         return super().write(vals)

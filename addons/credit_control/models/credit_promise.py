@@ -4,7 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN
+from .account_move import OPEN_DISPUTE_STATES
+from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN, workflow
 
 # A promise is for next week unless the customer says otherwise.
 PROMISE_DEFAULT_DAYS = 7
@@ -15,13 +16,21 @@ class CreditPromise(models.Model):
 
     While open, and until the date plus the company's grace days, the invoices' follow-up pauses.
     The daily check marks the promise kept (what was open fell by the amount) or broken (follow-up
-    resumes, the collector is told).
+    resumes, the collector is told). An invoice cancelled, reversed or deleted before it was paid cancels the
+    promise: only real payments keep a promise.
+
+    A promise asked on the portal beyond the company's limits (too far away, too small a share of what is
+    open) is a *proposal*: it pauses nothing until the collector accepts it.
     """
 
     _name = "credit.promise"
     _description = "Promise to Pay"
     _inherit = ["credit.arrangement.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
+    _credit_workflow_fields = ("state", "source", "residual_at_promise")
+    _credit_fixed_fields = ("partner_id", "move_ids")
+    _credit_closed_states = ("kept", "broken", "cancelled")
+    _credit_live_states = ("proposed", "open")
 
     move_ids = fields.Many2many(
         "account.move",
@@ -52,7 +61,13 @@ class CreditPromise(models.Model):
         help="The promised date plus the company's grace days: until then the invoices are not followed up.",
     )
     state = fields.Selection(
-        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        [
+            ("proposed", "Proposed"),
+            ("open", "Open"),
+            ("kept", "Kept"),
+            ("broken", "Broken"),
+            ("cancelled", "Cancelled"),
+        ],
         default="open",
         required=True,
         readonly=True,
@@ -101,8 +116,19 @@ class CreditPromise(models.Model):
     @api.constrains("partner_id", "move_ids", "amount", "date")
     def _check_terms(self):
         today = fields.Date.context_today(self)
-        for promise in self.filtered(lambda p: p.state == "open"):
+        for promise in self.filtered(lambda p: p.state in ("proposed", "open")):
             promise._check_arrangement_invoices()
+            disputed = promise.sudo().move_ids.filtered(
+                lambda m: m.credit_dispute_ids.filtered(lambda d: d.state in OPEN_DISPUTE_STATES)
+            )
+            if disputed:
+                raise UserError(
+                    self.env._(
+                        "%(invoices)s: disputed. A promise to pay waits until the dispute is settled; "
+                        "leave that invoice out.",
+                        invoices=", ".join(disputed.mapped("name")),
+                    )
+                )
             if promise.date < today:
                 raise UserError(
                     self.env._(
@@ -122,6 +148,10 @@ class CreditPromise(models.Model):
                     )
                 )
 
+    @api.constrains("move_ids", "state")
+    def _check_one_per_invoice(self):
+        self._credit_check_one_live_record()
+
     @api.model
     def _defaults_from_action(self, action):
         """Also the amount: what the action followed up, at most what is still open on its invoices."""
@@ -133,13 +163,27 @@ class CreditPromise(models.Model):
     def create(self, vals_list):
         promises = super().create(vals_list)
         for promise in promises:
-            promise.residual_at_promise = promise.move_ids._credit_open_residual()
+            workflow(promise).residual_at_promise = promise.move_ids._credit_open_residual()
         return promises
 
+    def action_accept(self):
+        """Accept a promise the customer proposed on the portal: from now on it pauses follow-up."""
+        if self.filtered(lambda p: p.state != "proposed"):
+            raise UserError(self.env._("Only proposed promises can be accepted."))
+        self._workflow().write({"state": "open"})
+        self._check_terms()
+        for promise in self:
+            promise.message_post(
+                body=self.env._("Promise accepted by %(user)s.", user=self.env.user.name), subtype_xmlid="mail.mt_note"
+            )
+        self.activity_ids.action_feedback(feedback=self.env._("Promise accepted."))
+        return True
+
     def action_cancel(self):
-        if self.filtered(lambda p: p.state != "open"):
-            raise UserError(self.env._("Only open promises can be cancelled."))
-        self.write({"state": "cancelled"})
+        if self.filtered(lambda p: p.state not in ("proposed", "open")):
+            raise UserError(self.env._("Only open or proposed promises can be cancelled."))
+        self._workflow().write({"state": "cancelled"})
+        self.activity_ids.action_feedback(feedback=self.env._("Promise cancelled."))
         return True
 
     # ------------------------------------------------------------------
@@ -153,20 +197,25 @@ class CreditPromise(models.Model):
         a second run the same day changes nothing. Returns (kept, broken)."""
         today = today or fields.Date.context_today(self)
         promises = self.search([("company_id", "=", company.id), ("state", "=", "open")])
+        void = promises._credit_void_invoices()
+        if void:
+            void._cancel_void()
         kept, broken = self.browse(), self.browse()
-        for promise in promises:
+        for promise in promises - void:
+            if any(move.state != "posted" for move in promise.move_ids):
+                continue  # reset to draft for a correction: decided once it is posted again
             paid = promise.residual_at_promise - promise.move_ids._credit_open_residual()
             if promise.currency_id.compare_amounts(paid, promise.amount) >= 0:
                 kept |= promise
             elif promise.date_grace_end < today:
                 broken |= promise
         if kept:
-            kept.write({"state": "kept"})
+            kept._workflow().write({"state": "kept"})
             kept._message_log_batch(
                 bodies={p.id: self.env._("Promise kept: the promised amount has been paid.") for p in kept}
             )
         if broken:
-            broken.write({"state": "broken"})
+            broken._workflow().write({"state": "broken"})
             for promise in broken:
                 user = promise.user_id or promise.partner_id.with_company(company).credit_collector_id
                 body = self.env._(
@@ -225,18 +274,42 @@ class CreditPromise(models.Model):
     def _portal_create(self, partner, invoices, date, amount=None):
         """Record the promise of ``partner`` (a portal user's partner) to pay ``amount`` (default: all
         that is open) on ``invoices`` by ``date``. Raises a ``UserError`` on invoices that are not the
-        customer's open invoices, a date in the past or an amount above what is owed."""
-        vals = {"date": fields.Date.to_date(date)}
+        customer's open invoices, a disputed invoice, a date in the past or an amount above what is owed.
+
+        Within the company's limits (horizon, minimum share of what is open) the promise is open and pauses
+        follow-up at once; beyond them it is a proposal for the collector, who gets an activity."""
+        if not date:
+            raise UserError(self.env._("Choose the date you will pay."))
+        date = fields.Date.to_date(date)
+        invoices._credit_check_open_invoices(partner)
+        company = invoices.company_id
+        owed = invoices._credit_open_residual()
+        promised = owed if amount is None else amount
+        today = fields.Date.context_today(self)
+        too_late = date > today + timedelta(days=company.credit_promise_max_days)
+        too_small = company.currency_id.compare_amounts(promised, owed * company.credit_promise_min_percent / 100) < 0
+        vals = {"date": date, "state": "proposed" if too_late or too_small else "open"}
         if amount is not None:
             vals["amount"] = amount
         promise = self._portal_new(partner, invoices, vals)
-        promise.message_post(
-            body=self.env._(
-                "%(partner)s promises to pay %(amount)s by %(date)s (customer portal).",
-                partner=partner.display_name,
-                amount=promise._format(promise.amount),
-                date=promise.date,
-            ),
-            subtype_xmlid="mail.mt_note",
+        body = self.env._(
+            "%(partner)s promises to pay %(amount)s by %(date)s (customer portal).",
+            partner=partner.display_name,
+            amount=promise._format(promise.amount),
+            date=promise.date,
         )
+        promise.message_post(body=body, subtype_xmlid="mail.mt_note")
+        if promise.state == "proposed":
+            promise.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Accept or cancel the promise proposed on the portal"),
+                note=self.env._(
+                    "%(body)s It is beyond what the portal accepts by itself (at most %(days)s days ahead, at least "
+                    "%(percent)s%% of what is open): follow-up is not paused until you accept it.",
+                    body=body,
+                    days=company.credit_promise_max_days,
+                    percent=company.credit_promise_min_percent,
+                ),
+                user_id=promise.user_id.id,
+            )
         return promise

@@ -31,6 +31,24 @@ class ResCompany(models.Model):
         default=3,
         help="Days after a promised date that follow-up still waits for the payment before the promise is broken.",
     )
+    credit_promise_max_days = fields.Integer(
+        string="Promise Horizon (days)",
+        default=30,
+        help="A promise asked on the portal for a date further away than this is a proposal for the collector: "
+        "it pauses nothing until the collector accepts it.",
+    )
+    credit_promise_min_percent = fields.Float(
+        string="Promise Minimum Share (%)",
+        default=10.0,
+        help="A promise asked on the portal for less than this share of what is open on its invoices is a "
+        "proposal for the collector: it pauses nothing until the collector accepts it.",
+    )
+    credit_portal_daily_limit = fields.Integer(
+        string="Portal Requests per Day",
+        default=5,
+        help="How many disputes, how many promises and how many payment plans one customer may ask for on the "
+        "portal in 24 hours (each). Above it the portal asks the customer to contact you.",
+    )
     credit_plan_grace_days = fields.Integer(
         string="Payment Plan Grace Days",
         default=5,

@@ -1,5 +1,6 @@
 from . import (
     test_aging_report,
+    test_amount_input,
     test_anomaly_warning,
     test_arrangement_security,
     test_best_channel,
@@ -28,4 +29,6 @@ from . import (
     test_translations,
     test_trust_confidentiality,
     test_trust_sale_block,
+    test_trust_arrangements,
+    test_trust_portal,
 )

@@ -20,12 +20,16 @@ class TestArrangementSecurity(CreditArrangementCommon):
         reason = cls.env.ref("credit_control.credit_dispute_reason_price")
         cls.records = {}
         for partner in (cls.customer, cls.other_customer):
-            invoice = cls._invoice(partner, 600.0, due_in=-10)
-            moves = [Command.set(invoice.ids)]
+            # one invoice each: a promise waits for a dispute to be settled
+            disputed, promised, planned = (
+                [Command.set(cls._invoice(partner, 600.0, due_in=-10).ids)] for _i in range(3)
+            )
             cls.records[partner] = (
-                cls.env["credit.dispute"].create({"partner_id": partner.id, "move_ids": moves, "reason_id": reason.id}),
-                cls.env["credit.promise"].create({"partner_id": partner.id, "move_ids": moves, "amount": 100.0}),
-                cls.env["credit.payment.plan"].create({"partner_id": partner.id, "move_ids": moves}),
+                cls.env["credit.dispute"].create(
+                    {"partner_id": partner.id, "move_ids": disputed, "reason_id": reason.id}
+                ),
+                cls.env["credit.promise"].create({"partner_id": partner.id, "move_ids": promised, "amount": 100.0}),
+                cls.env["credit.payment.plan"].create({"partner_id": partner.id, "move_ids": planned}),
             )
         for plan in (cls.records[cls.customer][2], cls.records[cls.other_customer][2]):
             plan.action_compute_schedule()

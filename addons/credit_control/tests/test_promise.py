@@ -115,14 +115,14 @@ class TestCreditPromise(CreditArrangementCommon):
 
     def test_bad_promises_are_refused(self):
         invoice = self._invoice(self.customer, 500.0, due_in=-10)
-        with self.assertRaisesRegex(UserError, "in the past"):
+        with self.assertRaisesRegex(UserError, "in the past"), self.env.cr.savepoint():
             self._promise(invoice, 100.0, days=-1)
-        with self.assertRaisesRegex(UserError, "more than the"):
+        with self.assertRaisesRegex(UserError, "more than the"), self.env.cr.savepoint():
             self._promise(invoice, 500.01, days=3)
-        with self.assertRaisesRegex(UserError, "more than zero"):
+        with self.assertRaisesRegex(UserError, "more than zero"), self.env.cr.savepoint():
             self._promise(invoice, 0.0, days=3)
         other = self._invoice(self.other_customer, 200.0, due_in=-10)
-        with self.assertRaisesRegex(UserError, "not a posted invoice of"):
+        with self.assertRaisesRegex(UserError, "not a posted invoice of"), self.env.cr.savepoint():
             self._promise(other, 100.0, days=3)
         with self.assertRaises(UserError):
             self._promise(invoice, 100.0, days=3).with_user(self.manager).unlink()
@@ -136,11 +136,14 @@ class TestCreditPromise(CreditArrangementCommon):
         self.assertEqual(promise.amount, 500.0)
         self.assertEqual(promise.user_id, self.collector)
         self.assertIn(self.customer_contact, promise.message_partner_ids)
-        with self.assertRaisesRegex(UserError, "in the past"):
-            Promise._portal_create(self.customer_contact, invoice, self._days(-1), amount=100.0)
-        with self.assertRaisesRegex(UserError, "more than the"):
-            Promise._portal_create(self.customer_contact, invoice, self._days(2), amount=900.0)
+        second = self._invoice(self.customer, 500.0, due_in=-10)  # one open promise per invoice
+        with self.assertRaisesRegex(UserError, "in the past"), self.env.cr.savepoint():
+            Promise._portal_create(self.customer_contact, second, self._days(-1), amount=100.0)
+        with self.assertRaisesRegex(UserError, "more than the"), self.env.cr.savepoint():
+            Promise._portal_create(self.customer_contact, second, self._days(2), amount=900.0)
+        with self.assertRaisesRegex(UserError, "already in"), self.env.cr.savepoint():
+            Promise._portal_create(self.customer_contact, invoice, self._days(2), amount=100.0)
         other = self._invoice(self.other_customer, 200.0, due_in=-10)
-        with self.assertRaisesRegex(UserError, "not a posted invoice of"):
+        with self.assertRaisesRegex(UserError, "not a posted invoice of"), self.env.cr.savepoint():
             Promise._portal_create(self.customer_contact, other, self._days(2))
         self.assertEqual(promise.date_grace_end, self._days(4) + timedelta(days=3))

@@ -104,5 +104,49 @@ registry.category("web_tour.tours").add("credit_portal_plan", {
             content: "The plan page shows the schedule",
             trigger: ".o_credit_schedule tbody tr:eq(2)",
         },
+        {
+            // let the conversation load: ending the tour while it loads fails its fetch ("Failed to fetch")
+            content: "The conversation is shown",
+            trigger: "#chatterRoot:shadow .o-mail-Thread",
+            run: () => new Promise((resolve) => setTimeout(resolve, 1000)),
+        },
+    ],
+});
+
+// Data comes from tests/test_trust_portal.py: an approved payment plan of the portal user's customer.
+registry.category("web_tour.tours").add("credit_portal_plan_agreement", {
+    url: "/my/payment_plans",
+    steps: () => [
+        {
+            content: "Open the payment plan",
+            trigger: "a[href^='/my/payment_plans/']",
+            run: "click",
+        },
+        {
+            content: "The plan page shows the schedule",
+            trigger: ".o_credit_schedule tbody tr:eq(1)",
+        },
+        {
+            content: "Download the agreement to sign it",
+            trigger: "a.o_credit_plan_agreement",
+            run: async function () {
+                const response = await fetch(this.anchor.href);
+                const type = response.headers.get("Content-Type") || "";
+                const disposition = response.headers.get("Content-Disposition") || "";
+                if (!response.ok || !type.includes("pdf") || !disposition.includes("attachment")) {
+                    throw new Error(`The agreement did not download: ${response.status} ${type} ${disposition}`);
+                }
+                document.body.classList.add("o_credit_agreement_downloaded");
+            },
+        },
+        {
+            content: "The agreement was downloaded",
+            trigger: "body.o_credit_agreement_downloaded",
+        },
+        {
+            content: "The conversation is shown",
+            trigger: "#chatterRoot:shadow .o-mail-Thread",
+            run: () => new Promise((resolve) => setTimeout(resolve, 1000)),
+        },
     ],
 });
