@@ -525,7 +525,7 @@ def _measure(name, db, with_oca, today_iso, queue, barrier=None, **options):
 
 
 def measure_raw_sql(env, company, today):
-    query = env["credit.action"]._followup_candidates_sql(company, today)
+    query = env["credit.followup.run"]._candidates_sql(company, today)
     best, rows = None, 0
     for _attempt in range(2):
         start = time.perf_counter()
@@ -541,7 +541,7 @@ def measure_ours_generate(env, company, today):
     env.cr.execute("UPDATE account_move_line SET credit_level_id = NULL WHERE credit_level_id IS NOT NULL")
     env.invalidate_all()
     start = time.perf_counter()
-    actions = env["credit.action"]._run_followup(company, today)
+    actions = env["credit.followup.run"]._run_followup(company, today)
     elapsed = time.perf_counter() - start
     return {"seconds": elapsed, "actions": len(actions), "items": len(actions.line_ids)}
 
@@ -564,7 +564,7 @@ def measure_daily_run(env, company, today):
     CreditAction._execute_email = timed_post_email
     try:
         start = time.perf_counter()
-        actions = env["credit.action"]._run_followup(company, today)
+        actions = env["credit.followup.run"]._run_followup(company, today)
         elapsed = time.perf_counter() - start
     finally:
         CreditAction._execute_email = post_email

@@ -20,6 +20,7 @@ from . import (
     credit_segment,
     ir_qweb,
     mail_mail,
+    mail_template,
     res_company,
     res_config_settings,
     res_partner,

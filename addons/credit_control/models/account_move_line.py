@@ -13,6 +13,13 @@ class AccountMoveLine(models.Model):
         index="btree_not_null",
         help="The last follow-up level executed (or skipped) for this open item.",
     )
+    credit_level_date = fields.Date(
+        string="Follow-up Level Date",
+        readonly=True,
+        copy=False,
+        help="The day the follow-up level was executed (or skipped); the next level waits for the gap between the "
+        "two levels' days from this day.",
+    )
     credit_excluded = fields.Boolean(
         string="No Follow-up", copy=False, help="This item is left out of the follow-up, for the reason given."
     )
@@ -43,7 +50,13 @@ class AccountMoveLine(models.Model):
         These fields feed no computation of the journal entry, so they skip ``account.move.line.write``,
         which would re-synchronise every invoice touched (the dominant cost of a large follow-up run).
         """
-        allowed = {"credit_level_id", "credit_agency_id", "credit_agency_date", "credit_interest_to"}
+        allowed = {
+            "credit_level_id",
+            "credit_level_date",
+            "credit_agency_id",
+            "credit_agency_date",
+            "credit_interest_to",
+        }
         if set(vals) - allowed:
             raise ValueError(f"Only follow-up fields are written this way, not {set(vals) - allowed}")
         if not self:

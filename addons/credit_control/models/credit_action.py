@@ -32,6 +32,9 @@ class CreditAction(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_id = fields.Many2one("credit.policy.level", required=True, readonly=True, index=True)
+    run_id = fields.Many2one(
+        "credit.followup.run", string="Follow-up Run", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     channel = fields.Selection(ACTION_TYPES, required=True, readonly=True)
     date = fields.Date(
@@ -247,8 +250,11 @@ class CreditAction(models.Model):
         reason = (reason or "").strip()
         if not reason:
             raise UserError(self.env._("Give the reason for skipping; it stays in the follow-up history."))
+        today = fields.Date.context_today(self)
         for action in self:
-            action.line_ids._credit_write_followup({"credit_level_id": action.level_id.id})
+            action.line_ids._credit_write_followup(
+                {"credit_level_id": action.level_id.id, "credit_level_date": max(action.date, today)}
+            )
         self.sudo().write(
             {
                 "state": "skipped",
@@ -263,6 +269,17 @@ class CreditAction(models.Model):
         self.sudo().write(
             {"state": "cancelled", "executed_by_id": self.env.user.id, "executed_on": fields.Datetime.now()}
         )
+        # a cancelled step was not taken: its items may get another step today
+        self.env["credit.followup.step"]._release(self)
+        return True
+
+    def action_retry_failed(self):
+        """Retry the selected failed actions (from the worklist, in bulk); the others are left as they are."""
+        failed = self.filtered(lambda a: a.state == "failed")
+        if not failed:
+            raise UserError(self.env._("Select failed actions to retry them."))
+        failed._check_collector()
+        failed._execute()
         return True
 
     def action_open_partner(self):

@@ -21,16 +21,25 @@ class CreditAction(models.Model):
     # ------------------------------------------------------------------
 
     def _execute(self):
-        """Take the step of each proposed (or retried failed) action. A failure marks that action
-        failed and is told on the worklist; it never stops the others."""
+        """Take the step of each proposed (or retried failed) action. Rendering, sending, fees and holds happen
+        per action in its own savepoint: any failure marks that action failed, with its reason on the worklist,
+        and never stops the others."""
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
-        rendered = todo.filtered(lambda a: a.channel == "email")._render_emails()
+        emails = todo.filtered(lambda a: a.channel == "email")
+        try:
+            with self.env.cr.savepoint():
+                rendered = emails._render_emails()
+        except Exception:
+            _logger.info("credit_control: batch rendering failed, rendering the reminders one by one")
+            rendered = {}
         for action in todo:
             try:
                 with self.env.cr.savepoint():
                     result = action._execute_one(rendered.get(action.id))
-            except UserError as error:
-                action.sudo().write({"state": "failed", "result": str(error)})
+            except Exception as error:
+                if not isinstance(error, UserError):
+                    _logger.warning("credit_control: action %s failed", action.id, exc_info=True)
+                action.sudo().write({"state": "failed", "result": action._failure_reason(error)})
                 continue
             action.sudo().write(
                 {
@@ -40,6 +49,17 @@ class CreditAction(models.Model):
                     "executed_on": fields.Datetime.now(),
                 }
             )
+
+    def _failure_reason(self, error):
+        """The error in plain words: a user error as it is, anything else with the step that failed."""
+        if isinstance(error, UserError):
+            return str(error)
+        return self.env._(
+            "The step %(level)s could not be taken (%(kind)s): %(error)s",
+            level=self.level_id.name or "",
+            kind=type(error).__name__,
+            error=str(error) or repr(error),
+        )
 
     def _render_emails(self):
         """Render the subject and body of these email actions: one rendering per template for all of them,
@@ -58,7 +78,9 @@ class CreditAction(models.Model):
         self.ensure_one()
         level = self.level_id
         partner = self.partner_id.with_company(self.company_id)
-        self.line_ids._credit_write_followup({"credit_level_id": level.id})
+        today = self.env.context.get("credit_followup_date") or fields.Date.context_today(self)
+        # the next level's gap counts from the day this step is taken (not before the day it was due)
+        self.line_ids._credit_write_followup({"credit_level_id": level.id, "credit_level_date": max(self.date, today)})
         results = []
         if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
             results.append(self._execute_plan_proposal())
@@ -89,6 +111,10 @@ class CreditAction(models.Model):
 
     def _execute_email(self, rendered=None):
         template = self.level_id.mail_template_id
+        if not template:
+            raise UserError(
+                self.env._("Level %(level)s has no email template: choose one on the level.", level=self.level_id.name)
+            )
         recipient = self.recipient_id or self.partner_id
         if not recipient.email:
             raise UserError(
@@ -227,7 +253,13 @@ class CreditAction(models.Model):
         message = (
             self.partner_id.sudo()
             .with_context(mail_notify_force_send=False)
-            ._message_sms(self._text_message(), partner_ids=recipient.ids, sms_pid_to_number={recipient.id: number})
+            ._message_sms(
+                self._text_message(),
+                partner_ids=recipient.ids,
+                sms_pid_to_number={recipient.id: number},
+                # sent by Odoo's SMS queue after the run commits: a rollback or a retry sends nothing (twice)
+                put_in_queue=True,
+            )
         )
         self.sudo().mail_message_id = message
         return self.env._("Text message queued to %(number)s.", number=number)

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, config, format_date
+from odoo.tools import SQL, format_date
 
 from ..tools import credit_kpi
 from ..tools.credit_kpi_period import (
@@ -16,6 +16,7 @@ from ..tools.credit_kpi_period import (
     previous_month_end,
     working_days,
 )
+from .credit_followup_run import may_commit
 
 SCOPES = [("company", "Company"), ("segment", "Segment"), ("collector", "Collector")]
 # The KPIs, in the order the form, the definitions and the CFO report show them.
@@ -493,11 +494,7 @@ class CreditKpiSnapshot(models.Model):
         """Monthly, on the 1st: the snapshots of the month that just ended, for every company, then the CFO report
         to the company's recipients (queued once per month). Committed per company when run as a scheduled
         action, so a crash keeps the companies done; a rerun recomputes the month and sends nothing twice."""
-        auto_commit = (
-            bool(self.env.context.get("ir_cron_progress_id"))
-            and not config["test_enable"]
-            and not modules.module.current_test
-        )
+        auto_commit = may_commit(self.env)
         closing = previous_month_end(fields.Date.context_today(self))
         companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):

@@ -46,12 +46,14 @@ class CreditPolicyLevel(models.Model):
         "mail.template",
         string="Email Template",
         domain="[('model', '=', 'credit.action')]",
+        ondelete="restrict",
         default=lambda self: self.env.ref("credit_control.mail_template_credit_reminder", raise_if_not_found=False),
     )
     sms_template_id = fields.Many2one(
         "sms.template",
         string="SMS Template",
         domain="[('model', '=', 'credit.action')]",
+        ondelete="restrict",
         default=lambda self: self.env.ref("credit_control.sms_template_credit_reminder", raise_if_not_found=False),
         help="The text message (SMS), or the prefilled WhatsApp message, with a direct payment link.",
     )

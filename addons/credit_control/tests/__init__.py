@@ -7,6 +7,7 @@ from . import (
     test_cfo_report,
     test_dispute,
     test_fee_rules,
+    test_followup_engine,
     test_followup_fees,
     test_followup_interest,
     test_followup_journey,
