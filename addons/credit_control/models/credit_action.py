@@ -6,12 +6,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools import nl_bik
-from .credit_policy_level import ACTION_TYPES
+from .credit_policy_level import ACTION_TYPES, CONTACT_CHANNELS
 
 _logger = logging.getLogger(__name__)
-
-# Steps that remind the customer; a segment may replace them by a payment plan proposal.
-REMINDER_CHANNELS = ("email", "letter", "sms", "whatsapp")
 
 
 class CreditAction(models.Model):
@@ -176,8 +173,7 @@ class CreditAction(models.Model):
         """Can this action's step be taken on ``channel`` instead: both are reminder channels, and the level has
         the template the new channel needs."""
         self.ensure_one()
-        reminders = (*REMINDER_CHANNELS, "phone")
-        if channel not in reminders or self.channel not in reminders:
+        if channel not in CONTACT_CHANNELS or self.channel not in CONTACT_CHANNELS:
             return False
         if channel == "email":
             return bool(self.level_id.mail_template_id)

@@ -5,6 +5,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .credit_policy_level import CONTACT_CHANNEL_SELECTION
+
 _logger = logging.getLogger(__name__)
 
 # Fields a salesperson may read but only credit staff may write.
@@ -76,13 +78,7 @@ class ResPartner(models.Model):
         domain=lambda self: [("groups_id", "in", self.env.ref("credit_control.group_credit_control_user").id)],
     )
     credit_channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("sms", "SMS"),
-            ("whatsapp", "WhatsApp"),
-            ("phone", "Phone"),
-        ],
+        CONTACT_CHANNEL_SELECTION,
         string="Preferred Channel",
         default="email",
         help="How the customer prefers to be contacted about payments.",
@@ -169,13 +165,7 @@ class ResPartner(models.Model):
     )
     credit_warning_reason = fields.Char(string="Warning Reason", company_dependent=True, readonly=True)
     credit_best_channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("sms", "SMS"),
-            ("whatsapp", "WhatsApp"),
-            ("phone", "Phone"),
-        ],
+        CONTACT_CHANNEL_SELECTION,
         string="Suggested Channel",
         company_dependent=True,
         readonly=True,
