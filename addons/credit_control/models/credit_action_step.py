@@ -7,7 +7,8 @@ from odoo import Command, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from .credit_action import REMINDER_CHANNELS
+# steps that remind the customer; a segment may replace them by a payment plan proposal
+from .credit_policy_level import REMINDER_CHANNELS
 from .ir_qweb import COMPILED_QWEB_CACHE
 
 _logger = logging.getLogger(__name__)
@@ -163,9 +164,7 @@ class CreditAction(models.Model):
     def _execute_plan_proposal(self):
         """Structurally late customers get a payment plan proposal instead of a reminder: a draft plan over
         the open invoices, for the collector to agree with the customer (no reminder is sent)."""
-        invoices = self.invoice_ids.filtered(
-            lambda m: m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial")
-        )
+        invoices = self.invoice_ids.filtered_domain(self.env["account.move"]._credit_open_invoice_domain())
         Plan = self.env["credit.payment.plan"].sudo()
         existing = Plan.search([("move_ids", "in", invoices.ids), ("state", "in", ("draft", "active"))], limit=1)
         if existing:
@@ -262,6 +261,10 @@ class CreditAction(models.Model):
             )
         )
         self.sudo().mail_message_id = message
+        # wake Odoo's SMS queue: it sends once this transaction is committed
+        sms_queue = self.env.ref("sms.ir_cron_sms_scheduler_action", raise_if_not_found=False)
+        if sms_queue:
+            sms_queue.sudo()._trigger()
         return self.env._("Text message queued to %(number)s.", number=number)
 
     def _execute_whatsapp(self):

@@ -19,7 +19,7 @@ from odoo import Command, api, fields, models, modules
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, config
 
-from .credit_action import REMINDER_CHANNELS
+from .credit_policy_level import CONTACT_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
@@ -353,10 +353,7 @@ class CreditFollowupRun(models.Model):
                      LIMIT 1
               ) nxt
              WHERE aml.company_id = %(company)s
-               AND aml.parent_state = 'posted'
-               AND acc.account_type = 'asset_receivable'
-               AND NOT aml.reconciled
-               AND aml.amount_residual > 0
+               AND %(open_item)s
                AND aml.date_maturity IS NOT NULL
                -- archived customers get no new reminders; their open items stay visible
                AND cp.active
@@ -381,6 +378,7 @@ class CreditFollowupRun(models.Model):
             default_policy=company.credit_default_policy_id.id or None,
             exclusions=exclusions,
             partner_filter=partner_filter,
+            open_item=self.env["account.move.line"]._credit_open_item_sql("aml", "acc"),
         )
 
     # ------------------------------------------------------------------
@@ -469,6 +467,9 @@ class CreditFollowupRun(models.Model):
         domain = [("state", "=", "pending"), ("run_id.state", "=", "running")]
         if run:
             domain.append(("run_id", "=", run.id))
+        else:
+            # a run is made on its day: one left unfinished (no worker ran, a crash) is finished, not made later
+            domain.append(("run_id.date", "=", fields.Date.context_today(self)))
         waiting = Batch.search(domain, order="id")
         batch = Batch.browse(self._lock_free(Batch._table, waiting.ids))
         if not batch:
@@ -499,10 +500,14 @@ class CreditFollowupRun(models.Model):
     @api.model
     def _finish_idle_runs(self):
         """Finish the running runs that have no waiting batch left (their last batch was done by another worker
-        whose transaction had not ended when that worker looked)."""
+        whose transaction had not ended when that worker looked), and those of earlier days: their waiting
+        batches were not done on their day and fail (tomorrow's run picks their customers up)."""
+        today = fields.Date.context_today(self)
         runs = self.sudo().search([("state", "=", "running")])
-        for run in runs.filtered(lambda r: not r.batch_ids.filtered(lambda b: b.state == "pending")):
-            if self._lock_free(self._table, run.ids):
+        for run in runs:
+            waiting = run.batch_ids.filtered(lambda b: b.state == "pending")
+            if (not waiting or run.date < today) and self._lock_free(self._table, run.ids):
+                waiting.write({"state": "failed", "error": self.env._("Not processed on the run's day.")})
                 run._finish()
 
     def _finish(self):
@@ -617,15 +622,13 @@ class CreditFollowupRun(models.Model):
                           JOIN res_partner p ON p.id = aml.partner_id
                          WHERE p.commercial_partner_id = cp.id
                            AND aml.company_id = %(company)s
-                           AND aml.parent_state = 'posted'
-                           AND acc.account_type = 'asset_receivable'
-                           AND NOT aml.reconciled
-                           AND aml.amount_residual > 0)
+                           AND %(open_item)s)
               GROUP BY act.partner_id
                 """,
                 key=key,
                 company=company.id,
-                channels=(*REMINDER_CHANNELS, "phone"),
+                channels=CONTACT_CHANNELS,
+                open_item=self.env["account.move.line"]._credit_open_item_sql("aml", "acc"),
             )
         )
         if not rows:
