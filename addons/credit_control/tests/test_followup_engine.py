@@ -4,7 +4,7 @@ from unittest.mock import patch
 import psycopg2
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
@@ -103,6 +103,43 @@ class TestFollowupEngine(CreditControlCommon):
         self.env["ir.config_parameter"].sudo().set_param(credit_followup_run.WORKERS_PARAM, "3")
         self.assertEqual(len(self.Run._worker_crons()), 3)
         self.assertEqual(len(self.Run._worker_crons()), 3, "created once")
+
+    def test_two_connections_never_take_the_same_batch(self):
+        """Two workers on two real database connections: a batch held by one is skipped by the other, and a
+        batch that one finished after the other's transaction began is not taken again by the other."""
+        table = "credit_followup_run_batch"
+        with self.registry.cursor() as setup:
+            setup.execute(
+                "INSERT INTO credit_followup_run (company_id, date, state) VALUES (%s, '2000-01-01', 'running') "
+                "RETURNING id",
+                [self.env.ref("base.main_company").id],
+            )
+            run_id = setup.fetchone()[0]
+            setup.execute(
+                "INSERT INTO credit_followup_run_batch (run_id, state, customer_count) "
+                "VALUES (%s, 'pending', 1), (%s, 'pending', 1) RETURNING id",
+                [run_id, run_id],
+            )
+            batch_ids = sorted(row[0] for row in setup.fetchall())
+            setup.commit()
+        try:
+            with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+                worker_a = api.Environment(cr_a, SUPERUSER_ID, {})["credit.followup.run"]
+                worker_b = api.Environment(cr_b, SUPERUSER_ID, {})["credit.followup.run"]
+                cr_b.execute("SELECT 1")  # worker b's transaction (and its snapshot) begins
+                self.assertEqual(worker_a._lock_free(table, batch_ids), batch_ids[0])
+                self.assertEqual(worker_b._lock_free(table, batch_ids), batch_ids[1], "the held batch is skipped")
+                cr_a.execute("UPDATE credit_followup_run_batch SET state = 'done' WHERE id = %s", [batch_ids[0]])
+                cr_a.commit()  # worker a's batch is done, its locks released
+                with mute_logger("odoo.sql_db"):
+                    self.assertIsNone(
+                        worker_b._lock_free(table, batch_ids[:1]), "a batch done since b began is not taken again"
+                    )
+        finally:
+            with self.registry.cursor() as cleanup:
+                cleanup.execute("DELETE FROM credit_followup_run_batch WHERE run_id = %s", [run_id])
+                cleanup.execute("DELETE FROM credit_followup_run WHERE id = %s", [run_id])
+                cleanup.commit()
 
     # ------------------------------------------------------------------
     # Faults stay with their customer
