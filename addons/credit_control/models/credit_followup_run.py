@@ -65,7 +65,7 @@ class CreditFollowupRun(models.Model):
     )
     date_start = fields.Datetime(string="Started", readonly=True)
     date_end = fields.Datetime(string="Ended", readonly=True)
-    duration = fields.Float(string="Duration (minutes)", compute="_compute_duration")
+    duration = fields.Float(string="Duration (minutes)", digits=(16, 1), compute="_compute_duration")
     batch_ids = fields.One2many("credit.followup.run.batch", "run_id", readonly=True)
     customer_count = fields.Integer(string="Customers", compute="_compute_progress")
     customer_done = fields.Integer(string="Customers Done", compute="_compute_progress")
