@@ -210,18 +210,28 @@ class CreditFollowupRun(models.Model):
         companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):
             self.with_company(company)._prepare_company(company)
+            if may_commit(self.env):
+                # Safe: the company's statistics, segments, warnings, promises, plans and predictions are complete.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            committing = may_commit(self.env) and not scheduled
             try:
-                with self.env.cr.savepoint():
-                    if scheduled:
-                        self.with_company(company)._plan(company, today)
-                    else:
-                        self.with_company(company)._run_followup(company, today)
+                if committing:
+                    # commits per batch itself: a failure rolls back to the last batch committed
+                    self.with_company(company)._run_followup(company, today)
+                else:
+                    with self.env.cr.savepoint():
+                        if scheduled:
+                            self.with_company(company)._plan(company, today)
+                        else:
+                            self.with_company(company)._run_followup(company, today)
             except Exception as error:
                 _logger.exception("credit_control: follow-up of %s failed", company.name)
+                if committing:
+                    self.env.cr.rollback()
                 self._record_company_failure(company, today, self.env._("Follow-up: %(error)s", error=error))
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
             if may_commit(self.env):
-                # Safe: the company's preparation and its planned run (or the run itself) are complete here.
+                # Safe: the company's planned run (or the run itself) is complete here.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         if scheduled:
             self._trigger_workers()

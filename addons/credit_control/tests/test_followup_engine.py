@@ -224,6 +224,49 @@ class TestFollowupEngine(CreditControlCommon):
         self.assertIn("the policy of this company is broken", failed_run.failure_note)
         self.assertFalse(self.Action.search([("partner_id", "=", self.customer.id)]))
 
+    def test_as_a_real_scheduled_action_it_commits_per_batch_and_a_failing_company_rolls_back(self):
+        company_2 = self.setup_other_company(name="Van Dijk België")["company"]
+        self.env.user.company_ids |= company_2
+        company_2.credit_default_policy_id = self.policy
+        self._invoice(self.customer, 300.0, due_in=-10)
+        self._invoice(self.other_customer, 200.0, due_in=-10, company=company_2)
+        cr = self.env.cr
+        commits = []
+
+        def commit():
+            # what a real commit makes durable: marked with a savepoint that a "rollback" returns to
+            self.env.flush_all()
+            cr.execute("SAVEPOINT credit_cron_commit")
+            commits.append(True)
+
+        def rollback():
+            cr.execute("ROLLBACK TO SAVEPOINT credit_cron_commit")
+            self.env.invalidate_all()
+
+        plan = credit_followup_run.CreditFollowupRun._plan
+
+        def failing_plan(run_model, company, today):
+            if company == self.company:
+                run_model.env["credit.followup.run"]._get_run(company, today).failure_note = "lost by the rollback"
+                raise ValueError("the policy of this company is broken")
+            return plan(run_model, company, today)
+
+        commit()
+        with (
+            patch.object(credit_followup_run, "may_commit", lambda env: True),
+            patch.object(cr, "commit", commit),
+            patch.object(cr, "rollback", rollback),
+            patch.object(credit_followup_run.CreditFollowupRun, "_plan", failing_plan),
+            mute_logger("odoo.addons.credit_control.models.credit_followup_run"),
+        ):
+            self.assertTrue(self.Run.sudo()._cron_credit_followup())
+        self.assertGreater(len(commits), 2, "committed per company and per batch")
+        other = self.Action.search([("partner_id", "=", self.other_customer.id)])
+        self.assertEqual(other.state, "done")
+        failed_run = self.Run.search([("company_id", "=", self.company.id), ("date", "=", self.today)])
+        self.assertEqual(failed_run.state, "done_failures")
+        self.assertEqual(failed_run.failure_note, "Follow-up: the policy of this company is broken")
+
     def test_retry_failed_in_bulk_from_the_worklist(self):
         self.customer.email = False
         self.other_customer.email = False
