@@ -182,13 +182,34 @@ def fill(env, partners, items, big, today):
     t = make_templates(env, today)
     company = t["company"]
     env.flush_all()
+    foreign = fill_currencies(env, company, today)
+    policy, segments = fill_policy(env, company)
+    partner_ids = fill_customers(cr, t, company, segments, partners)
+    fill_item_table(cr, company, foreign, partner_ids, items, big, today)
+    fill_invoices(cr, t)
+    fill_partial_payments(cr, t, today)
+    # the templates themselves leave the book
+    for record in (t["payment"], t["invoice"]):
+        record.button_draft()
+        record.with_context(force_delete=True).unlink()
+    cr.execute("ANALYZE")
+    return policy
+
+
+def fill_currencies(env, company, today):
+    """Two foreign currencies with a rate a year old; returns them."""
     currencies = env["res.currency"].search([("name", "in", ("EUR", "GBP", "USD"))])
     currencies.active = True
     foreign = (currencies - company.currency_id)[:2]
     for currency, rate in zip(foreign, (1.1, 0.85), strict=False):
         env["res.currency.rate"].create({"currency_id": currency.id, "rate": rate, "name": today - timedelta(days=365)})
     env.flush_all()
-    # policy and segments: four levels, the same for every segment (and the OCA policy mirrors it)
+    return foreign
+
+
+def fill_policy(env, company):
+    """The bench policy (four levels) as the company's default, and four segments on it."""
+    # four levels, the same for every segment (and the OCA policy mirrors it)
     template = env.ref("credit_control.mail_template_credit_reminder")
     from odoo import Command  # noqa: PLC0415
 
@@ -227,8 +248,12 @@ def fill(env, partners, items, big, today):
         ]
     )
     env.flush_all()
+    return policy, segments
+
+
+def fill_customers(cr, t, company, segments, partners):
+    """``partners`` customers cloned from the template customer, spread over the segments; returns their ids."""
     key = str(company.id)
-    # customers
     cr.execute("CREATE TEMP TABLE bench_partner AS SELECT n FROM generate_series(1, %s) n", [partners])
     clone(
         cr,
@@ -246,7 +271,13 @@ def fill(env, partners, items, big, today):
     cr.execute("UPDATE res_partner SET commercial_partner_id = id WHERE ref LIKE 'BENCH%%'")
     cr.execute("SELECT array_agg(id ORDER BY id) FROM res_partner WHERE ref LIKE 'BENCH%%'")
     partner_ids = cr.fetchone()[0]
-    # the items: the first ``big`` for the first customer, the others spread over everyone
+    return partner_ids
+
+
+def fill_item_table(cr, company, foreign, partner_ids, items, big, today):
+    """The temporary table ``bench_item`` of the open items to create: customer, currency, amount, due date,
+    partly paid or not."""
+    # the first ``big`` items for the first customer, the others spread over everyone
     ccy = [company.currency_id.id] * 8 + foreign.ids
     rates = {company.currency_id.id: 1.0, **{c.id: r for c, r in zip(foreign, (1.1, 0.85), strict=False)}}
     cr.execute(
@@ -287,7 +318,10 @@ def fill(env, partners, items, big, today):
     )
     cr.execute("UPDATE bench_item SET paid_company = round(paid / rate, 2)")
     cr.execute("CREATE INDEX ON bench_item (n)")
-    # invoices
+
+
+def fill_invoices(cr, t):
+    """An invoice per item of ``bench_item``, with its receivable and income lines (table ``bench_move``)."""
     clone(
         cr,
         "account_move",
@@ -365,7 +399,10 @@ def fill(env, partners, items, big, today):
             "price_total": "s.amount",
         },
     )
-    # partial payments: a payment entry per partially paid item and the partial reconciliation
+
+
+def fill_partial_payments(cr, t, today):
+    """A payment entry per partly paid item and its partial reconciliation with the invoice."""
     cr.execute("CREATE TEMP TABLE bench_paid AS SELECT * FROM bench_move WHERE partial")
     clone(
         cr,
@@ -445,12 +482,6 @@ def fill(env, partners, items, big, today):
         "WHERE aml.id IN (apr.debit_move_id, apr.credit_move_id) AND aml.matching_number IS NULL "
         "AND aml.move_name LIKE 'B%%'"
     )
-    # the templates themselves leave the book
-    for record in (t["payment"], t["invoice"]):
-        record.button_draft()
-        record.with_context(force_delete=True).unlink()
-    cr.execute("ANALYZE")
-    return policy
 
 
 def seed_yesterday(env, company, today):
@@ -508,6 +539,9 @@ def _measure(name, db, with_oca, today_iso, queue, barrier=None, **options):
             seed_yesterday(env, company, today)
             cr.commit()
             result = {"seconds": 0.0}
+        elif name in COMMITTED_STEPS:
+            result = COMMITTED_STEPS[name](env, company, today)
+            cr.commit()
         else:
             if barrier is not None:
                 barrier.wait()
@@ -525,7 +559,7 @@ def _measure(name, db, with_oca, today_iso, queue, barrier=None, **options):
 
 
 def measure_raw_sql(env, company, today):
-    query = env["credit.action"]._followup_candidates_sql(company, today)
+    query = env["credit.followup.run"]._candidates_sql(company, today)
     best, rows = None, 0
     for _attempt in range(2):
         start = time.perf_counter()
@@ -541,7 +575,7 @@ def measure_ours_generate(env, company, today):
     env.cr.execute("UPDATE account_move_line SET credit_level_id = NULL WHERE credit_level_id IS NOT NULL")
     env.invalidate_all()
     start = time.perf_counter()
-    actions = env["credit.action"]._run_followup(company, today)
+    actions = env["credit.followup.run"]._run_followup(company, today)
     elapsed = time.perf_counter() - start
     return {"seconds": elapsed, "actions": len(actions), "items": len(actions.line_ids)}
 
@@ -564,7 +598,7 @@ def measure_daily_run(env, company, today):
     CreditAction._execute_email = timed_post_email
     try:
         start = time.perf_counter()
-        actions = env["credit.action"]._run_followup(company, today)
+        actions = env["credit.followup.run"]._run_followup(company, today)
         elapsed = time.perf_counter() - start
     finally:
         CreditAction._execute_email = post_email
@@ -584,6 +618,52 @@ def measure_daily_run(env, company, today):
         "actions": len(actions),
         "mails": mails,
         "partners": partners,
+    }
+
+
+def plan_run(env, company, today):
+    """Plan today's run (its batches) and create the worker crons, committed: what the daily cron does before it
+    wakes the workers."""
+    Run = env["credit.followup.run"]
+    run = Run._plan(company, today)
+    workers = Run._worker_crons()
+    return {"seconds": 0.0, "batches": len(run.batch_ids), "workers": len(workers)}
+
+
+def unplan_run(env, company, today):
+    """Remove the run planned by ``plan_run`` (its batches' work was rolled back by each worker)."""
+    env.cr.execute(
+        "DELETE FROM credit_followup_run_batch WHERE run_id IN "
+        "(SELECT id FROM credit_followup_run WHERE company_id = %s AND date = %s)",
+        (company.id, today),
+    )
+    env.cr.execute("DELETE FROM credit_followup_run WHERE company_id = %s AND date = %s", (company.id, today))
+    return {"seconds": 0.0}
+
+
+def measure_worker(env, company, today):
+    """One worker cron on its own connection: the batches of the planned run that no other worker holds, one
+    batch per call, as Odoo calls ``credit.followup.run._cron_followup_worker`` (without its commits: each
+    measuring process is rolled back, and holds its batches until every worker is done)."""
+    Run = env["credit.followup.run"]
+    run = Run.search([("company_id", "=", company.id), ("date", "=", today)])
+    worker = Run._worker_crons()[:1]
+    action_ids = []
+    start = time.perf_counter()
+    while batch := Run.with_context(cron_id=worker.id)._work_one_batch(worker, run):
+        action_ids.extend(batch.action_ids.ids)
+        env.flush_all()
+        env.invalidate_all()
+    elapsed = time.perf_counter() - start
+    actions = env["credit.action"].browse(action_ids)
+    mails = env["mail.mail"].search_count([("mail_message_id", "in", actions.mail_message_id.ids)])
+    return {
+        "seconds": elapsed,
+        "started": time.time() - elapsed,
+        "ended": time.time(),
+        "actions": len(actions),
+        "mails": mails,
+        "partners": len(set(actions.partner_id.ids)),
     }
 
 
@@ -713,7 +793,10 @@ MEASURES = {
     "aging": measure_aging,
     "prediction": measure_prediction,
     "kpi": measure_kpi,
+    "worker": measure_worker,
 }
+# Steps whose work is committed (not measurements): the plan that the worker crons share, and its removal.
+COMMITTED_STEPS = {"plan_run": plan_run, "unplan_run": unplan_run}
 
 
 def run_measure(name, db, with_oca, today, workers=1, **options):
@@ -814,7 +897,12 @@ def main():
     run_measure("seed", args.db, with_oca, today)
     results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
     results["daily_run_1"] = run_measure("daily_run", args.db, with_oca, today)
-    results["daily_run_2"] = run_measure("daily_run", args.db, with_oca, today, workers=2)
+    # two worker crons, each on its own database connection, share one planned run
+    run_measure("plan_run", args.db, with_oca, today)
+    try:
+        results["daily_run_2"] = run_measure("worker", args.db, with_oca, today, workers=2)
+    finally:
+        run_measure("unplan_run", args.db, with_oca, today)
     results["so_check"] = run_measure("so_check", args.db, with_oca, today)
     results["aging"] = run_measure("aging", args.db, with_oca, today)
     results["prediction"] = run_measure("prediction", args.db, with_oca, today)

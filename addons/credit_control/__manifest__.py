@@ -2,7 +2,7 @@
     "name": "Credit Control",
     "summary": "Credit management and order-to-cash: customer credit profiles, "
     "segments, exposure, credit hold and credit blocks on sale orders",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "author": "credit_control team",
     "website": "https://github.com/credit-control/credit_control",
@@ -29,6 +29,7 @@
         "report/credit_aging_report_views.xml",
         "report/credit_cashin_forecast_views.xml",
         "views/credit_action_views.xml",
+        "views/credit_followup_run_views.xml",
         "views/credit_segment_views.xml",
         "views/credit_override_views.xml",
         "views/res_partner_views.xml",

@@ -57,9 +57,7 @@ class CreditPortal(CustomerPortal):
             request.env["account.move"]
             .search(
                 [
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("not_paid", "partial")),
+                    *request.env["account.move"]._credit_open_invoice_domain(),
                     ("commercial_partner_id", "=", self._credit_partner().id),
                     ("company_id", "in", request.env.companies.ids),
                 ],
@@ -121,15 +119,14 @@ class CreditPortal(CustomerPortal):
 
     def _credit_paused_invoices(self, invoices):
         """{invoice id: why its follow-up pauses} for the badges next to the invoices."""
-        paused = {}
-        for invoice in invoices:
-            if invoice.credit_dispute_ids.filtered(lambda d: d.state in ("new", "in_progress")):
-                paused[invoice.id] = request.env._("Disputed")
-            elif invoice.credit_plan_ids.filtered(lambda p: p.state in ("draft", "active")):
-                paused[invoice.id] = request.env._("Payment plan")
-            elif invoice.credit_promise_ids.filtered(lambda p: p.state == "open"):
-                paused[invoice.id] = request.env._("Promised")
-        return paused
+        labels = {
+            "credit.dispute": request.env._("Disputed"),
+            "credit.payment.plan": request.env._("Payment plan"),
+            "credit.promise": request.env._("Promised"),
+        }
+        # what pauses follow-up has one definition, on the invoice
+        pauses = invoices._credit_pause_records()
+        return {invoice.id: labels[records[0]._name] for invoice, records in pauses.items() if records}
 
     def _credit_render_error(self, error):
         return request.render("credit_control.portal_my_credit", self._credit_page_values(error=str(error)))

@@ -10,6 +10,10 @@ from .res_partner import CREDIT_STAFF_GROUPS
 
 # Disputes, promises and plans that pause the follow-up of an invoice while in these states.
 OPEN_DISPUTE_STATES = ("new", "in_progress")
+OPEN_PROMISE_STATES = ("open",)
+ACTIVE_PLAN_STATES = ("active",)
+# An open invoice: posted and not (fully) paid. Its open items are ``account.move.line._credit_open_item_sql``.
+OPEN_INVOICE_PAYMENT_STATES = ("not_paid", "partial")
 # Who may see, on an invoice, the disputes, promises and plans that cover it.
 CREDIT_GROUPS = "credit_control.group_credit_control_user,sales_team.group_sale_salesman"
 
@@ -117,15 +121,43 @@ class AccountMove(models.Model):
         for move in self:
             move.credit_action_count = len(move.line_ids.credit_action_ids)
 
-    @api.depends("credit_dispute_ids.state", "credit_promise_ids.state", "credit_plan_ids.state")
+    @api.depends(
+        "credit_dispute_ids.state",
+        "credit_promise_ids.state",
+        "credit_promise_ids.date_grace_end",
+        "credit_plan_ids.state",
+    )
     def _compute_credit_pause_info(self):
-        for move in self:
-            covered = [
-                *move.credit_dispute_ids.filtered(lambda d: d.state in OPEN_DISPUTE_STATES),
-                *move.credit_promise_ids.filtered(lambda p: p.state == "open"),
-                *move.credit_plan_ids.filtered(lambda p: p.state == "active"),
-            ]
+        for move, covered in self._credit_pause_records().items():
             move.credit_pause_info = ", ".join(record.display_name for record in covered) or False
+
+    def _credit_pause_records(self, today=None):
+        """{invoice: [the disputes, plans and promises that pause its follow-up on ``today``]}.
+
+        What pauses follow-up, for the ORM (the invoice's banner, the portal's badges); the daily run's SQL
+        says the same in ``account.move.line._credit_exclusion_sql``: an open dispute, an active payment
+        plan, an open promise to pay until its date plus the grace days.
+        """
+        today = today or fields.Date.context_today(self)
+        return {
+            move: [
+                *move.credit_dispute_ids.filtered(lambda d: d.state in OPEN_DISPUTE_STATES),
+                *move.credit_plan_ids.filtered(lambda p: p.state in ACTIVE_PLAN_STATES),
+                *move.credit_promise_ids.filtered(
+                    lambda p: p.state in OPEN_PROMISE_STATES and (not p.date_grace_end or today <= p.date_grace_end)
+                ),
+            ]
+            for move in self
+        }
+
+    @api.model
+    def _credit_open_invoice_domain(self):
+        """What an open invoice is: a posted customer invoice not (fully) paid."""
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", OPEN_INVOICE_PAYMENT_STATES),
+        ]
 
     def action_credit_view_actions(self):
         self.ensure_one()
@@ -410,9 +442,10 @@ class AccountMove(models.Model):
                        credit_prediction_std = NULL, credit_prediction_basis = NULL, credit_prediction_weight = NULL
                  WHERE company_id = %(company)s
                    AND credit_expected_payment_date IS NOT NULL
-                   AND (state != 'posted' OR payment_state NOT IN ('not_paid', 'partial'))
+                   AND (state != 'posted' OR payment_state NOT IN %(open_states)s)
                 """,
                 company=company.id,
+                open_states=OPEN_INVOICE_PAYMENT_STATES,
             )
         )
         for start in range(0, len(values), PREDICTION_CHUNK):

@@ -1,6 +1,8 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
+from .account_move import ACTIVE_PLAN_STATES, OPEN_DISPUTE_STATES, OPEN_PROMISE_STATES
+
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
@@ -13,6 +15,13 @@ class AccountMoveLine(models.Model):
         index="btree_not_null",
         help="The last follow-up level executed (or skipped) for this open item.",
         groups="credit_control.group_credit_control_user",
+    )
+    credit_level_date = fields.Date(
+        string="Follow-up Level Date",
+        readonly=True,
+        copy=False,
+        help="The day the follow-up level was executed (or skipped); the next level waits for the gap between the "
+        "two levels' days from this day.",
     )
     credit_excluded = fields.Boolean(
         string="No Follow-up",
@@ -58,7 +67,13 @@ class AccountMoveLine(models.Model):
         These fields feed no computation of the journal entry, so they skip ``account.move.line.write``,
         which would re-synchronise every invoice touched (the dominant cost of a large follow-up run).
         """
-        allowed = {"credit_level_id", "credit_agency_id", "credit_agency_date", "credit_interest_to"}
+        allowed = {
+            "credit_level_id",
+            "credit_level_date",
+            "credit_agency_id",
+            "credit_agency_date",
+            "credit_interest_to",
+        }
         if set(vals) - allowed:
             raise ValueError(f"Only follow-up fields are written this way, not {set(vals) - allowed}")
         if not self:
@@ -71,12 +86,26 @@ class AccountMoveLine(models.Model):
         self.env.cr.execute(SQL("UPDATE account_move_line SET %s WHERE id = ANY(%s)", assignments, list(self.ids)))
         self.invalidate_recordset(list(vals))
 
+    def _credit_open_item_sql(self, alias, account_alias):
+        """SQL condition for an open receivable item (``alias``, its account joined as ``account_alias``):
+        posted, on a receivable account, not reconciled, with an amount still to receive. What an open item is,
+        for the daily run and its thank-you check."""
+        return SQL(
+            """%(aml)s.parent_state = 'posted'
+               AND %(acc)s.account_type = 'asset_receivable'
+               AND NOT %(aml)s.reconciled
+               AND %(aml)s.amount_residual > 0""",
+            aml=SQL.identifier(alias),
+            acc=SQL.identifier(account_alias),
+        )
+
     def _credit_exclusion_sql(self, alias, today):
         """SQL condition an open item (table alias ``alias``) must meet to be followed up on ``today``.
 
         The one place that says what pauses follow-up: an item excluded by hand, handed over to a
         collection agency, or whose invoice is in an open dispute, an open promise to pay (until the
-        promised date plus the grace days) or an active payment plan. ``today`` is a parameter, not
+        promised date plus the grace days) or an active payment plan (the same as
+        ``account.move._credit_pause_records``, which the invoice and the portal show). ``today`` is a parameter, not
         ``CURRENT_DATE``, so that the run can be made for any day. The fields read are flushed by
         ``env.execute_query`` (``to_flush``), so records created in the same transaction count.
         """
@@ -94,18 +123,21 @@ class AccountMoveLine(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM credit_dispute_account_move_rel dis_rel
                       JOIN credit_dispute dis ON dis.id = dis_rel.dispute_id
-                     WHERE dis_rel.move_id = %(aml)s.move_id AND dis.state IN ('new', 'in_progress'))
+                     WHERE dis_rel.move_id = %(aml)s.move_id AND dis.state IN %(dispute_states)s)
                AND NOT EXISTS (
                     SELECT 1 FROM credit_promise_account_move_rel prom_rel
                       JOIN credit_promise prom ON prom.id = prom_rel.promise_id
-                     WHERE prom_rel.move_id = %(aml)s.move_id AND prom.state = 'open'
-                       AND %(today)s::date <= prom.date_grace_end)
+                     WHERE prom_rel.move_id = %(aml)s.move_id AND prom.state IN %(promise_states)s
+                       AND (prom.date_grace_end IS NULL OR %(today)s::date <= prom.date_grace_end))
                AND NOT EXISTS (
                     SELECT 1 FROM credit_payment_plan_account_move_rel plan_rel
                       JOIN credit_payment_plan plan ON plan.id = plan_rel.plan_id
-                     WHERE plan_rel.move_id = %(aml)s.move_id AND plan.state = 'active')""",
+                     WHERE plan_rel.move_id = %(aml)s.move_id AND plan.state IN %(plan_states)s)""",
             aml=SQL.identifier(alias),
             today=today,
+            dispute_states=OPEN_DISPUTE_STATES,
+            promise_states=OPEN_PROMISE_STATES,
+            plan_states=ACTIVE_PLAN_STATES,
         )
         return SQL(" ".join(["%s"] * (len(to_flush) + 1)), condition, *(SQL("", to_flush=field) for field in to_flush))
 

@@ -6,12 +6,9 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools import nl_bik
-from .credit_policy_level import ACTION_TYPES
+from .credit_policy_level import ACTION_TYPES, CONTACT_CHANNELS
 
 _logger = logging.getLogger(__name__)
-
-# Steps that remind the customer; a segment may replace them by a payment plan proposal.
-REMINDER_CHANNELS = ("email", "letter", "sms", "whatsapp")
 
 
 class CreditAction(models.Model):
@@ -32,6 +29,9 @@ class CreditAction(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_id = fields.Many2one("credit.policy.level", required=True, readonly=True, index=True)
+    run_id = fields.Many2one(
+        "credit.followup.run", string="Follow-up Run", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
     policy_id = fields.Many2one(related="level_id.policy_id", store=True)
     channel = fields.Selection(ACTION_TYPES, required=True, readonly=True)
     date = fields.Date(
@@ -188,8 +188,7 @@ class CreditAction(models.Model):
         """Can this action's step be taken on ``channel`` instead: both are reminder channels, and the level has
         the template the new channel needs."""
         self.ensure_one()
-        reminders = (*REMINDER_CHANNELS, "phone")
-        if channel not in reminders or self.channel not in reminders:
+        if channel not in CONTACT_CHANNELS or self.channel not in CONTACT_CHANNELS:
             return False
         if channel == "email":
             return bool(self.level_id.mail_template_id)
@@ -262,8 +261,11 @@ class CreditAction(models.Model):
         reason = (reason or "").strip()
         if not reason:
             raise UserError(self.env._("Give the reason for skipping; it stays in the follow-up history."))
+        today = fields.Date.context_today(self)
         for action in self:
-            action.line_ids._credit_write_followup({"credit_level_id": action.level_id.id})
+            action.line_ids._credit_write_followup(
+                {"credit_level_id": action.level_id.id, "credit_level_date": max(action.date, today)}
+            )
         self.sudo().write(
             {
                 "state": "skipped",
@@ -278,6 +280,17 @@ class CreditAction(models.Model):
         self.sudo().write(
             {"state": "cancelled", "executed_by_id": self.env.user.id, "executed_on": fields.Datetime.now()}
         )
+        # a cancelled step was not taken: its items may get another step today
+        self.env["credit.followup.step"]._release(self)
+        return True
+
+    def action_retry_failed(self):
+        """Retry the selected failed actions (from the worklist, in bulk); the others are left as they are."""
+        failed = self.filtered(lambda a: a.state == "failed")
+        if not failed:
+            raise UserError(self.env._("Select failed actions to retry them."))
+        failed._check_collector()
+        failed._execute()
         return True
 
     def action_open_partner(self):

@@ -7,7 +7,8 @@ from odoo import Command, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from .credit_action import REMINDER_CHANNELS
+# steps that remind the customer; a segment may replace them by a payment plan proposal
+from .credit_policy_level import REMINDER_CHANNELS
 from .ir_qweb import COMPILED_QWEB_CACHE
 
 _logger = logging.getLogger(__name__)
@@ -21,16 +22,25 @@ class CreditAction(models.Model):
     # ------------------------------------------------------------------
 
     def _execute(self):
-        """Take the step of each proposed (or retried failed) action. A failure marks that action
-        failed and is told on the worklist; it never stops the others."""
+        """Take the step of each proposed (or retried failed) action. Rendering, sending, fees and holds happen
+        per action in its own savepoint: any failure marks that action failed, with its reason on the worklist,
+        and never stops the others."""
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
-        rendered = todo.filtered(lambda a: a.channel == "email")._render_emails()
+        emails = todo.filtered(lambda a: a.channel == "email")
+        try:
+            with self.env.cr.savepoint():
+                rendered = emails._render_emails()
+        except Exception:
+            _logger.info("credit_control: batch rendering failed, rendering the reminders one by one")
+            rendered = {}
         for action in todo:
             try:
                 with self.env.cr.savepoint():
                     result = action._execute_one(rendered.get(action.id))
-            except UserError as error:
-                action.sudo().write({"state": "failed", "result": str(error)})
+            except Exception as error:
+                if not isinstance(error, UserError):
+                    _logger.warning("credit_control: action %s failed", action.id, exc_info=True)
+                action.sudo().write({"state": "failed", "result": action._failure_reason(error)})
                 continue
             action.sudo().write(
                 {
@@ -40,6 +50,17 @@ class CreditAction(models.Model):
                     "executed_on": fields.Datetime.now(),
                 }
             )
+
+    def _failure_reason(self, error):
+        """The error in plain words: a user error as it is, anything else with the step that failed."""
+        if isinstance(error, UserError):
+            return str(error)
+        return self.env._(
+            "The step %(level)s could not be taken (%(kind)s): %(error)s",
+            level=self.level_id.name or "",
+            kind=type(error).__name__,
+            error=str(error) or repr(error),
+        )
 
     def _render_emails(self):
         """Render the subject and body of these email actions: one rendering per template for all of them,
@@ -58,7 +79,9 @@ class CreditAction(models.Model):
         self.ensure_one()
         level = self.level_id
         partner = self.partner_id.with_company(self.company_id)
-        self.line_ids._credit_write_followup({"credit_level_id": level.id})
+        today = self.env.context.get("credit_followup_date") or fields.Date.context_today(self)
+        # the next level's gap counts from the day this step is taken (not before the day it was due)
+        self.line_ids._credit_write_followup({"credit_level_id": level.id, "credit_level_date": max(self.date, today)})
         results = []
         if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
             results.append(self._execute_plan_proposal())
@@ -89,6 +112,10 @@ class CreditAction(models.Model):
 
     def _execute_email(self, rendered=None):
         template = self.level_id.mail_template_id
+        if not template:
+            raise UserError(
+                self.env._("Level %(level)s has no email template: choose one on the level.", level=self.level_id.name)
+            )
         recipient = self.recipient_id or self.partner_id
         if not recipient.email:
             raise UserError(
@@ -137,9 +164,7 @@ class CreditAction(models.Model):
     def _execute_plan_proposal(self):
         """Structurally late customers get a payment plan proposal instead of a reminder: a draft plan over
         the open invoices, for the collector to agree with the customer (no reminder is sent)."""
-        invoices = self.invoice_ids.filtered(
-            lambda m: m.move_type == "out_invoice" and m.payment_state in ("not_paid", "partial")
-        )
+        invoices = self.invoice_ids.filtered_domain(self.env["account.move"]._credit_open_invoice_domain())
         Plan = self.env["credit.payment.plan"].sudo()
         existing = Plan.search([("move_ids", "in", invoices.ids), ("state", "in", ("draft", "active"))], limit=1)
         if existing:
@@ -227,9 +252,19 @@ class CreditAction(models.Model):
         message = (
             self.partner_id.sudo()
             .with_context(mail_notify_force_send=False)
-            ._message_sms(self._text_message(), partner_ids=recipient.ids, sms_pid_to_number={recipient.id: number})
+            ._message_sms(
+                self._text_message(),
+                partner_ids=recipient.ids,
+                sms_pid_to_number={recipient.id: number},
+                # sent by Odoo's SMS queue after the run commits: a rollback or a retry sends nothing (twice)
+                put_in_queue=True,
+            )
         )
         self.sudo().mail_message_id = message
+        # wake Odoo's SMS queue: it sends once this transaction is committed
+        sms_queue = self.env.ref("sms.ir_cron_sms_scheduler_action", raise_if_not_found=False)
+        if sms_queue:
+            sms_queue.sudo()._trigger()
         return self.env._("Text message queued to %(number)s.", number=number)
 
     def _execute_whatsapp(self):

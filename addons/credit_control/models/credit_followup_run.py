@@ -1,45 +1,350 @@
+"""The daily follow-up run: its record (``credit.followup.run``), its batches of customers, and the engine.
+
+A run is planned once per company per day: the customers with something due today are split into batches
+(``credit.followup.run.batch``). Batches are taken by workers — the worker crons this module creates, any
+number of them on any number of servers, or the caller itself when the run is made inside one call
+(``method_direct_trigger``, tests, scripts) — each batch by one worker only (``FOR NO KEY UPDATE SKIP LOCKED``).
+A batch proposes and executes the next step of its customers' items; the database lets an item have at most
+one step per day (``credit.followup.step``), and a step's failure stays with its action.
+"""
+
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
-from odoo import Command, api, fields, models
-from odoo.tools import SQL
+import psycopg2
+from markupsafe import Markup, escape
+
+from odoo import Command, api, fields, models, modules
+from odoo.exceptions import AccessError
+from odoo.tools import SQL, config
+
+from .credit_policy_level import CONTACT_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
-# Partners locked and processed per transaction by the daily run.
+# Customers per batch: a worker handles one batch per transaction.
 BATCH_SIZE = 500
-# First key of the transaction-level advisory locks that the daily run takes per group of customers.
-LOCK_NAMESPACE = 7_340_101
-# Customers are locked per bucket (customer id modulo this number): a transaction never holds more than this
-# many locks, however large the book, so a run that does not commit per batch fits PostgreSQL's lock table.
-LOCK_BUCKETS = 1024
+# Worker crons when the setting is not given.
+DEFAULT_WORKERS = 2
+WORKERS_PARAM = "credit_control.followup_workers"
+WORKER_CODE = "model._cron_followup_worker()"
+# First key of the transaction-level advisory locks that workers take on the rows they work on.
+LOCK_NAMESPACES = {"credit_followup_run_batch": 7_340_101, "credit_followup_run": 7_340_102}
 
 
-class CreditAction(models.Model):
-    _inherit = "credit.action"
+def may_commit(env):
+    """May this code commit its work so far? Only when run as a scheduled action by a cron worker, never inside
+    an install, a test, an RPC call or a button (there the caller's transaction decides)."""
+    return (
+        bool(env.context.get("ir_cron_progress_id")) and not config["test_enable"] and not modules.module.current_test
+    )
+
+
+class CreditFollowupRun(models.Model):
+    """One company's follow-up run of one day: what it planned, who worked on it, what it did and what failed."""
+
+    _name = "credit.followup.run"
+    _description = "Credit Follow-up Run"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date desc, id desc"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    date = fields.Date(required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [
+            ("planned", "Planned"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("done_failures", "Done with Failures"),
+        ],
+        default="planned",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    date_start = fields.Datetime(string="Started", readonly=True)
+    date_end = fields.Datetime(string="Ended", readonly=True)
+    duration = fields.Float(string="Duration (minutes)", digits=(16, 1), compute="_compute_duration")
+    batch_ids = fields.One2many("credit.followup.run.batch", "run_id", readonly=True)
+    customer_count = fields.Integer(string="Customers", compute="_compute_progress")
+    customer_done = fields.Integer(string="Customers Done", compute="_compute_progress")
+    progress = fields.Float(compute="_compute_progress", help="Customers done, in percent of the customers planned.")
+    worker_ids = fields.Many2many("ir.cron", compute="_compute_progress", string="Workers")
+    action_ids = fields.One2many("credit.action", "run_id", string="Actions", readonly=True)
+    failed_action_ids = fields.One2many(
+        "credit.action", "run_id", string="Failed Actions", domain=[("state", "=", "failed")], readonly=True
+    )
+    action_count = fields.Integer(string="Actions Created", compute="_compute_counts")
+    executed_count = fields.Integer(string="Actions Executed", compute="_compute_counts")
+    failure_count = fields.Integer(string="Failures", compute="_compute_counts")
+    email_count = fields.Integer(string="Emails Queued", compute="_compute_counts")
+    sms_count = fields.Integer(string="SMS Queued", compute="_compute_counts")
+    letter_count = fields.Integer(string="Letters to Print", compute="_compute_counts")
+    summary_html = fields.Html(string="Actions per Level", compute="_compute_counts", sanitize=False)
+    failure_note = fields.Text(
+        string="Other Failures",
+        readonly=True,
+        help="What failed outside one customer's action: a step of the company's daily run, or a batch.",
+    )
+
+    _sql_constraints = [
+        ("company_date_unique", "UNIQUE(company_id, date)", "A company has one follow-up run per day."),
+    ]
+
+    @api.depends("company_id.name", "date")
+    def _compute_display_name(self):
+        for run in self:
+            run.display_name = f"{run.company_id.name} – {run.date}"
+
+    @api.depends("date_start", "date_end")
+    def _compute_duration(self):
+        for run in self:
+            end = run.date_end or (fields.Datetime.now() if run.date_start else False)
+            run.duration = (end - run.date_start).total_seconds() / 60.0 if run.date_start else 0.0
+
+    @api.depends("batch_ids.state", "batch_ids.customer_count", "batch_ids.worker_id")
+    def _compute_progress(self):
+        for run in self:
+            batches = run.batch_ids
+            finished = batches.filtered(lambda b: b.state != "pending")
+            run.customer_count = sum(batches.mapped("customer_count"))
+            run.customer_done = sum(finished.mapped("customer_count"))
+            run.progress = 100.0 * run.customer_done / run.customer_count if run.customer_count else 100.0
+            run.worker_ids = batches.worker_id
+
+    @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel")
+    def _compute_counts(self):
+        labels = dict(self.env["credit.action"]._fields["channel"]._description_selection(self.env))
+        for run in self:
+            actions = run.action_ids
+            executed = actions.filtered(lambda a: a.state == "done")
+            run.action_count = len(actions)
+            run.executed_count = len(executed)
+            run.failure_count = len(actions.filtered(lambda a: a.state == "failed"))
+            run.email_count = len(executed.filtered(lambda a: a.channel == "email"))
+            run.sms_count = len(executed.filtered(lambda a: a.channel == "sms"))
+            run.letter_count = len(executed.filtered(lambda a: a.channel == "letter"))
+            counts = defaultdict(lambda: [0, 0, 0])
+            for action in actions:
+                row = counts[(action.level_id, action.channel)]
+                row[0] += 1
+                row[1] += action.state == "done"
+                row[2] += action.state == "failed"
+            rows = Markup("").join(
+                Markup("<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td>")
+                % (level.display_name, labels.get(channel, channel), created, done)
+                + Markup("<td class='text-end'>%s</td></tr>") % failed
+                for (level, channel), (created, done, failed) in sorted(
+                    counts.items(), key=lambda item: (item[0][0].days, item[0][0].id, item[0][1])
+                )
+            )
+            header = Markup("").join(
+                Markup("<th>%s</th>") % escape(text)
+                for text in (
+                    self.env._("Level"),
+                    self.env._("Channel"),
+                    self.env._("Created"),
+                    self.env._("Executed"),
+                    self.env._("Failed"),
+                )
+            )
+            run.summary_html = (
+                Markup("<table class='table table-sm'><tr>%s</tr>%s</table>") % (header, rows) if counts else False
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        raise AccessError(self.env._("Follow-up runs are history and cannot be deleted."))
 
     # ------------------------------------------------------------------
-    # The daily run
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def action_run_now(self):
+        """Plan today's run of this company again and wake the workers; returns at once, the form shows progress."""
+        self.ensure_one()
+        if not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a credit manager can start a follow-up run."))
+        run = self.sudo()._plan(self.company_id, fields.Date.context_today(self))
+        self.sudo()._trigger_workers()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    @api.model
+    def action_run_now_company(self):
+        """*Run now* from the list: today's run of the current company."""
+        if not self.env.user.has_group("credit_control.group_credit_control_manager"):
+            raise AccessError(self.env._("Only a credit manager can start a follow-up run."))
+        run = self.sudo()._plan(self.env.company, fields.Date.context_today(self))
+        self.sudo()._trigger_workers()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    # ------------------------------------------------------------------
+    # The daily cron
     # ------------------------------------------------------------------
 
     @api.model
-    def _followup_candidates_sql(self, company, today, partner_ids=None):
-        """Open items that reached their next level today, with that level (one query, all items).
+    def _cron_credit_followup(self):
+        """The daily credit control run, company by company: statistics, segments, warnings, best channel,
+        promises and plans, predictions, then the follow-up.
 
-        An item moves at most one level per run: the next level after the last one executed,
-        when the item is at least that many days past due. Items that are excluded (by hand, or by
-        any condition of ``account.move.line._credit_exclusion_sql``), already on a proposed
-        action, or on a failed one that waits for the collector, are left out.
+        As a scheduled action (Odoo's cron worker), it plans each company's run and wakes the worker crons,
+        which share the batches. Called in any other way (``method_direct_trigger``, a script, a test), it
+        makes today's whole run itself, within the call. One company's failure is written on its run and
+        never stops the next company; a rerun the same day finds nothing new (idempotent).
+        """
+        scheduled = bool(self.env.context.get("cron_id"))
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search([])
+        for done, company in enumerate(companies, start=1):
+            self.with_company(company)._prepare_company(company)
+            if may_commit(self.env):
+                # Safe: the company's statistics, segments, warnings, promises, plans and predictions are complete.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            committing = may_commit(self.env) and not scheduled
+            try:
+                if committing:
+                    # commits per batch itself: a failure rolls back to the last batch committed
+                    self.with_company(company)._run_followup(company, today)
+                else:
+                    with self.env.cr.savepoint():
+                        if scheduled:
+                            self.with_company(company)._plan(company, today)
+                        else:
+                            self.with_company(company)._run_followup(company, today)
+            except Exception as error:
+                _logger.exception("credit_control: follow-up of %s failed", company.name)
+                if committing:
+                    self.env.cr.rollback()
+                self._record_company_failure(company, today, self.env._("Follow-up: %(error)s", error=error))
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
+            if may_commit(self.env):
+                # Safe: the company's planned run (or the run itself) is complete here.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if scheduled:
+            self._trigger_workers()
+        return True
+
+    @api.model
+    def _prepare_company(self, company):
+        """What today's follow-up of ``company`` builds on, each step guarded: a step that fails is written on the
+        company's run and the others go on."""
+        Partner = self.env["res.partner"].with_company(company)
+        steps = [
+            (self.env._("Statistics"), lambda: Partner._credit_compute_statistics(company)),
+            (
+                self.env._("Segments"),
+                lambda: self.env["credit.segment"].with_company(company)._assign_segments(company),
+            ),
+            # early warnings and the best channel, on today's statistics and segments
+            (self.env._("Early warnings"), lambda: Partner._credit_detect_anomalies(company)),
+            (self.env._("Best channel"), lambda: Partner._credit_compute_best_channels(company)),
+            # promises and plans decided first: a broken one resumes follow-up in today's run
+            (
+                self.env._("Promises to pay"),
+                lambda: self.env["credit.promise"].with_company(company)._check_promises(company),
+            ),
+            (
+                self.env._("Payment plans"),
+                lambda: self.env["credit.payment.plan"].with_company(company)._check_plans(company),
+            ),
+            # payment predictions and expected overdue amounts, which rank the worklist of today's follow-up
+            (
+                self.env._("Payment predictions"),
+                lambda: self.env["account.move"].with_company(company)._credit_compute_predictions(company),
+            ),
+        ]
+        for name, step in steps:
+            try:
+                with self.env.cr.savepoint():
+                    step()
+            except Exception as error:
+                _logger.exception("credit_control: %s of %s failed", name, company.name)
+                today = fields.Date.context_today(self)
+                self._record_company_failure(company, today, self.env._("%(step)s: %(error)s", step=name, error=error))
+
+    @api.model
+    def _record_company_failure(self, company, today, message):
+        run = self.sudo()._get_run(company, today)
+        note = "\n".join(filter(None, [run.failure_note, message]))
+        run.write({"failure_note": note})
+        if not run.batch_ids.filtered(lambda b: b.state == "pending"):
+            run._finish()
+
+    # ------------------------------------------------------------------
+    # Planning
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_run(self, company, today):
+        run = self.search([("company_id", "=", company.id), ("date", "=", today)], limit=1)
+        return run or self.create({"company_id": company.id, "date": today})
+
+    @api.model
+    def _plan(self, company, today):
+        """Today's run of ``company``, with a batch for every customer that has an item due today and is not in a
+        batch still waiting. Planning again the same day (a second run, a resume) adds only what is new."""
+        for model in ("account.move.line", "account.partial.reconcile", "res.partner", "credit.action"):
+            self.env[model].flush_model()
+        run = self.sudo()._get_run(company, today)
+        self._send_thank_you(company)
+        waiting = {
+            partner_id
+            for batch in run.batch_ids.filtered(lambda b: b.state == "pending")
+            for partner_id in batch.partner_ids
+        }
+        rows = self.env.execute_query(
+            SQL("SELECT DISTINCT candidate.partner_id FROM (%s) candidate", self._candidates_sql(company, today))
+        )
+        partner_ids = sorted({partner_id for (partner_id,) in rows} - waiting)
+        self.env["credit.followup.run.batch"].sudo().create(
+            [
+                {"run_id": run.id, "partner_ids": chunk, "customer_count": len(chunk)}
+                for chunk in (partner_ids[i : i + BATCH_SIZE] for i in range(0, len(partner_ids), BATCH_SIZE))
+            ]
+        )
+        if run.batch_ids.filtered(lambda b: b.state == "pending"):
+            run.write({"state": "running", "date_start": run.date_start or fields.Datetime.now(), "date_end": False})
+        else:
+            run._finish()
+        return run
+
+    @api.model
+    def _candidates_sql(self, company, today, partner_ids=None):
+        """Open items that reached their next level today, with that level (one query, all items); named columns:
+        line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id, current_level_id,
+        expected_overdue.
+
+        An item moves at most one level per day: the next level after the last one executed, when the item is
+        at least that many days past due *and* the gap between the two levels' days has passed since the last
+        one was executed (``credit_level_date``), so a backlog climbs the ladder at the policy's pace. Items
+        that are excluded (``account.move.line._credit_exclusion_sql``), of an archived customer, already
+        stepped today (``credit.followup.step``), on a proposed action, or on a failed one that waits for the
+        collector, are left out.
         """
         key = str(company.id)
         exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml", today)
         partner_filter = SQL("AND cp.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL("")
         return SQL(
             """
-            SELECT aml.id, cp.id, nxt.id, aml.amount_residual, aml.date_maturity < %(today)s,
-                   COALESCE((cp.credit_late_ratio ->> %(key)s)::numeric, 0),
-                   (cp.credit_collector_id ->> %(key)s)::int, aml.credit_level_id,
-                   (cp.credit_expected_overdue ->> %(key)s)::numeric
+            SELECT aml.id AS line_id, cp.id AS partner_id, nxt.id AS level_id, aml.amount_residual AS residual,
+                   aml.date_maturity < %(today)s AS is_overdue,
+                   COALESCE((cp.credit_late_ratio ->> %(key)s)::numeric, 0) AS late_ratio,
+                   (cp.credit_collector_id ->> %(key)s)::int AS collector_id,
+                   aml.credit_level_id AS current_level_id,
+                   (cp.credit_expected_overdue ->> %(key)s)::numeric AS expected_overdue
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
@@ -58,12 +363,17 @@ class CreditAction(models.Model):
                      LIMIT 1
               ) nxt
              WHERE aml.company_id = %(company)s
-               AND aml.parent_state = 'posted'
-               AND acc.account_type = 'asset_receivable'
-               AND NOT aml.reconciled
-               AND aml.amount_residual > 0
+               AND %(open_item)s
                AND aml.date_maturity IS NOT NULL
+               -- archived customers get no new reminders; their open items stay visible
+               AND cp.active
                AND %(today)s::date - aml.date_maturity >= nxt.days
+               -- the gap between two levels, counted from the day the previous one was executed
+               AND (cur.id IS NULL OR aml.credit_level_date IS NULL
+                    OR %(today)s::date - aml.credit_level_date >= nxt.days - cur.days)
+               AND NOT EXISTS (
+                    SELECT 1 FROM credit_followup_step step
+                     WHERE step.line_id = aml.id AND step.date = %(today)s::date)
                AND NOT EXISTS (
                     SELECT 1
                       FROM credit_action_account_move_line_rel rel
@@ -78,49 +388,208 @@ class CreditAction(models.Model):
             default_policy=company.credit_default_policy_id.id or None,
             exclusions=exclusions,
             partner_filter=partner_filter,
+            open_item=self.env["account.move.line"]._credit_open_item_sql("aml", "acc"),
         )
 
-    @api.model
-    def _run_followup(self, company, today=None, auto_commit=False):
-        """Propose (and, where the level says so, execute) today's follow-up for ``company``.
+    # ------------------------------------------------------------------
+    # Workers
+    # ------------------------------------------------------------------
 
-        Works per batch of customers, each locked (skipping those another worker holds) so that two
-        workers running at once never handle the same customer, and committed on its own when ``auto_commit`` so a
+    @api.model
+    def _worker_count(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(WORKERS_PARAM, DEFAULT_WORKERS)
+        try:
+            return max(1, int(value))
+        except ValueError:
+            return DEFAULT_WORKERS
+
+    @api.model
+    def _worker_crons(self):
+        """The worker crons, created up to the number of workers set (``credit_control.followup_workers``)."""
+        Cron = self.env["ir.cron"].sudo().with_context(active_test=False)
+        workers = Cron.search([("code", "=", WORKER_CODE), ("model_id.model", "=", self._name)], order="id")
+        missing = self._worker_count() - len(workers)
+        if missing > 0:
+            model = self.env["ir.model"]._get(self._name)
+            workers |= Cron.create(
+                [
+                    {
+                        "name": self.env._("Credit Control: follow-up worker %(number)s", number=len(workers) + n + 1),
+                        "model_id": model.id,
+                        "state": "code",
+                        "code": WORKER_CODE,
+                        "user_id": self.env.ref("base.user_root").id,
+                        "interval_number": 1,
+                        "interval_type": "days",
+                        "nextcall": fields.Datetime.now() + timedelta(days=1),
+                        "active": True,
+                    }
+                    for n in range(missing)
+                ]
+            )
+        return workers.filtered("active")[: self._worker_count()]
+
+    @api.model
+    def _trigger_workers(self):
+        """Wake the worker crons: each takes batches until none waits (Odoo calls it again while work remains)."""
+        for worker in self._worker_crons():
+            worker._trigger()
+
+    @api.model
+    def _cron_followup_worker(self):
+        """One worker cron's call: one batch of any running run, then the progress, so that Odoo calls it again
+        (up to 10 batches in a row, then triggers it again) while batches wait."""
+        cron = self.env["ir.cron"].browse(self.env.context.get("cron_id"))
+        self._finish_idle_runs()
+        batch = self._work_one_batch(cron)
+        remaining = self.env["credit.followup.run.batch"].search_count([("state", "=", "pending")])
+        self.env["ir.cron"]._notify_progress(done=1 if batch else 0, remaining=remaining if batch else 0)
+        return True
+
+    @api.model
+    def _lock_free(self, table, ids):
+        """The first of ``ids`` (rows of ``table``) that this transaction could take: a transaction-level advisory
+        lock per row that no other worker holds (SKIP LOCKED semantics, without waiting), and a row that no other
+        worker changed since this transaction began (a row changed and committed after this transaction's
+        snapshot raises a serialization failure when locked: it is skipped too). Held until the transaction ends.
+        """
+        namespace = LOCK_NAMESPACES[table]
+        for record_id in ids:
+            held = self.env.execute_query(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", namespace, record_id))
+            if not held[0][0]:
+                continue
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    rows = self.env.execute_query(
+                        SQL("SELECT id FROM %s WHERE id = %s FOR NO KEY UPDATE", SQL.identifier(table), record_id)
+                    )
+            except psycopg2.errors.SerializationFailure:
+                continue
+            if rows:
+                return record_id
+        return None
+
+    @api.model
+    def _work_one_batch(self, worker=None, run=None):
+        """Take one waiting batch (of ``run``, else of any running run) that no other worker holds, process it,
+        and finish its run if it was the last one. Returns the batch, or an empty recordset when none was free."""
+        Batch = self.env["credit.followup.run.batch"].sudo()
+        domain = [("state", "=", "pending"), ("run_id.state", "=", "running")]
+        if run:
+            domain.append(("run_id", "=", run.id))
+        else:
+            # a run is made on its day: one left unfinished (no worker ran, a crash) is finished, not made later
+            domain.append(("run_id.date", "=", fields.Date.context_today(self)))
+        waiting = Batch.search(domain, order="id")
+        batch = Batch.browse(self._lock_free(Batch._table, waiting.ids))
+        if not batch:
+            return batch
+        batch.invalidate_recordset()
+        if batch.state != "pending":
+            return Batch
+        # the batch's bookkeeping as superuser; the follow-up itself as the user who runs it
+        run = batch.run_id.with_env(self.env)
+        try:
+            with self.env.cr.savepoint():
+                actions = run._process_batch(batch)
+        except MemoryError:
+            raise  # a crash: the batch stays waiting, for the resume
+        except Exception as error:
+            _logger.exception("credit_control: follow-up batch %s of %s failed", batch.id, run.display_name)
+            batch.write({"state": "failed", "worker_id": worker.id if worker else False, "error": str(error)})
+            actions = self.env["credit.action"]
+        else:
+            batch.write({"state": "done", "worker_id": worker.id if worker else False})
+        batch.action_ids = actions
+        if not Batch.search_count([("run_id", "=", run.id), ("state", "=", "pending")]) and self._lock_free(
+            self._table, run.ids
+        ):
+            run._finish()
+        return batch
+
+    @api.model
+    def _finish_idle_runs(self):
+        """Finish the running runs that have no waiting batch left (their last batch was done by another worker
+        whose transaction had not ended when that worker looked), and those of earlier days: their waiting
+        batches were not done on their day and fail (tomorrow's run picks their customers up)."""
+        today = fields.Date.context_today(self)
+        runs = self.sudo().search([("state", "=", "running")])
+        for run in runs:
+            waiting = run.batch_ids.filtered(lambda b: b.state == "pending")
+            if (not waiting or run.date < today) and self._lock_free(self._table, run.ids):
+                waiting.write({"state": "failed", "error": self.env._("Not processed on the run's day.")})
+                run._finish()
+
+    def _finish(self):
+        """End the run: done, or done with failures (then an activity for the credit manager)."""
+        for run in self:
+            failed = run.failure_count or run.failure_note or run.batch_ids.filtered(lambda b: b.state == "failed")
+            state = "done_failures" if failed else "done"
+            run.sudo().write(
+                {
+                    "state": state,
+                    "date_end": fields.Datetime.now(),
+                    "date_start": run.date_start or fields.Datetime.now(),
+                }
+            )
+            if failed:
+                run._schedule_failure_activity()
+
+    def _schedule_failure_activity(self):
+        self.ensure_one()
+        if self.activity_ids:
+            return
+        managers = self.env.ref("credit_control.group_credit_control_manager").users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share
+        )
+        user = managers.sorted("id")[:1] or self.env.ref("base.user_admin", raise_if_not_found=False)
+        if not user:
+            return
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=self.env._("Follow-up run with failures: check them and retry"),
+            user_id=user.id,
+            date_deadline=self.date,
+        )
+
+    # ------------------------------------------------------------------
+    # The run made within one call
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _run_followup(self, company, today=None, auto_commit=None):
+        """Make today's run of ``company`` within this call: plan it, process every batch, finish it.
+
+        Commits per batch when ``auto_commit`` (default: when the code may commit, see ``may_commit``), so that a
         crash keeps what is done; a rerun finds nothing new for what is done (idempotent).
         Returns the actions created.
         """
         today = today or fields.Date.context_today(self)
-        for model in ("account.move.line", "account.partial.reconcile", "res.partner", "credit.action"):
-            self.env[model].flush_model()
-        self._send_thank_you(company)
-        query = self._followup_candidates_sql(company, today)
-        rows_by_partner = defaultdict(list)
-        for row in self.env.execute_query(query):
-            rows_by_partner[row[1]].append(row)
-        created = self.browse()
+        auto_commit = may_commit(self.env) if auto_commit is None else auto_commit
+        run = self._plan(company, today)
+        created = self.env["credit.action"]
         cron = self.env["ir.cron"]
-        done, total = 0, len(rows_by_partner)
-        for buckets in self._lock_batches(rows_by_partner):
-            self._plan_each_statement()
-            held = self._lock_buckets(buckets)
-            # a bucket held by another worker is that worker's, whole: it handles all of its customers
-            locked = [partner_id for bucket in held for partner_id in buckets[bucket]]
-            if locked:
-                # now that the customers are ours, keep only the items nobody handled since the query
-                rows = self._still_due([row for partner_id in locked for row in rows_by_partner[partner_id]], today)
-                actions = self._create_actions(company, today, rows)
-                actions.filtered("level_id.auto_execute")._execute()
-                created |= actions
-            done += sum(len(partner_ids) for partner_ids in buckets.values())
-            cron._notify_progress(done=done, remaining=total - done)
+        while batch := self._work_one_batch(cron.browse(self.env.context.get("cron_id")), run):
+            created |= batch.action_ids
+            cron._notify_progress(done=run.customer_done, remaining=run.customer_count - run.customer_done)
             if auto_commit:
-                # Safe: this batch's actions, their executions and the item levels are consistent.
+                # Safe: this batch's actions, their executions, the item levels and the batch state are consistent.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
             # memory stays flat however large the book: nothing of this batch is kept in the ORM cache
             self.env.flush_all()
             self.env.invalidate_all()
         _logger.info("credit_control: %s follow-up actions for %s", len(created), company.name)
-        return created
+        return created.exists()
+
+    def _process_batch(self, batch):
+        """The follow-up of one batch of customers: their items' next steps proposed, executed where the level
+        says so. One call per batch, inside the batch's savepoint; patch it to simulate a crash mid-batch."""
+        self.ensure_one()
+        self._plan_each_statement()
+        rows = self.env.execute_query_dict(self._candidates_sql(self.company_id, self.date, batch.partner_ids))
+        actions = self._create_actions(self.company_id, self.date, rows)
+        actions.filtered("level_id.auto_execute").with_context(credit_followup_date=self.date)._execute()
+        return actions
 
     @api.model
     def _plan_each_statement(self):
@@ -133,41 +602,6 @@ class CreditAction(models.Model):
         ``SET LOCAL`` lasts until the batch commits, so it is set again for every batch.
         """
         self.env.cr.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-
-    @api.model
-    def _still_due(self, rows, today):
-        """The candidate rows whose items are still due at the level found: another worker may have handled
-        the customer (level changed, or a proposal made), or it was paid, disputed, ... in the meantime.
-
-        One query by primary key for the batch, instead of the whole candidate query again.
-        """
-        if not rows:
-            return rows
-        exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml", today)
-        current = dict(
-            self.env.execute_query(
-                SQL(
-                    """
-                    SELECT aml.id, aml.amount_residual
-                      FROM unnest(%(ids)s::int[], %(levels)s::int[]) AS found(id, level_id)
-                      JOIN account_move_line aml ON aml.id = found.id
-                     WHERE NOT aml.reconciled
-                       AND aml.amount_residual > 0
-                       AND aml.credit_level_id IS NOT DISTINCT FROM found.level_id
-                       AND NOT EXISTS (
-                            SELECT 1
-                              FROM credit_action_account_move_line_rel rel
-                              JOIN credit_action act ON act.id = rel.action_id
-                             WHERE rel.line_id = aml.id AND act.state IN ('proposed', 'failed'))
-                       AND %(exclusions)s
-                    """,
-                    ids=[row[0] for row in rows],
-                    levels=[row[7] for row in rows],
-                    exclusions=exclusions,
-                )
-            )
-        )
-        return [(row[0], row[1], row[2], current[row[0]], *row[4:]) for row in rows if row[0] in current]
 
     @api.model
     def _send_thank_you(self, company):
@@ -186,7 +620,7 @@ class CreditAction(models.Model):
                  WHERE act.company_id = %(company)s
                    AND act.state = 'done'
                    AND NOT COALESCE(act.thanked, FALSE)
-                   AND act.channel IN ('email', 'letter', 'sms', 'whatsapp', 'phone')
+                   AND act.channel IN %(channels)s
                    AND seg.credit_thank_you
                    AND NOT EXISTS (
                         SELECT 1 FROM credit_action_account_move_line_rel rel
@@ -198,14 +632,13 @@ class CreditAction(models.Model):
                           JOIN res_partner p ON p.id = aml.partner_id
                          WHERE p.commercial_partner_id = cp.id
                            AND aml.company_id = %(company)s
-                           AND aml.parent_state = 'posted'
-                           AND acc.account_type = 'asset_receivable'
-                           AND NOT aml.reconciled
-                           AND aml.amount_residual > 0)
+                           AND %(open_item)s)
               GROUP BY act.partner_id
                 """,
                 key=key,
                 company=company.id,
+                channels=CONTACT_CHANNELS,
+                open_item=self.env["account.move.line"]._credit_open_item_sql("aml", "acc"),
             )
         )
         if not rows:
@@ -216,7 +649,7 @@ class CreditAction(models.Model):
             partner.with_context(mail_notify_force_send=False).message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment"
             )
-            self.browse(action_ids).sudo().write({"thanked": True})
+            self.env["credit.action"].browse(action_ids).sudo().write({"thanked": True})
 
     @api.model
     def _invoice_contacts(self, partner_ids):
@@ -233,69 +666,35 @@ class CreditAction(models.Model):
         return result
 
     @api.model
-    def _lock_batches(self, partner_ids):
-        """The customers grouped in lock buckets, and the buckets in batches of about ``BATCH_SIZE``
-        customers: [{bucket: [customer ids]}]. Every worker forms the same buckets."""
-        buckets = defaultdict(list)
-        for partner_id in sorted(partner_ids):
-            buckets[partner_id % LOCK_BUCKETS].append(partner_id)
-        batches, current, size = [], {}, 0
-        for bucket in sorted(buckets):
-            current[bucket] = buckets[bucket]
-            size += len(buckets[bucket])
-            if size >= BATCH_SIZE:
-                batches.append(current)
-                current, size = {}, 0
-        if current:
-            batches.append(current)
-        return batches
-
-    @api.model
-    def _lock_buckets(self, buckets):
-        """Take the buckets of customers no other worker holds and skip the others (SKIP LOCKED semantics).
-
-        Transaction-level advisory locks, not row locks on res_partner: a row lock would make every
-        user who edits one of these customers, and the statistics refresh, wait for the batch.
-        Released by the commit that ends the batch; taken again freely by the same transaction.
-        """
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT bucket FROM unnest(%s::int[]) AS bucket WHERE pg_try_advisory_xact_lock(%s, bucket)"
-                " ORDER BY bucket",
-                sorted(buckets),
-                LOCK_NAMESPACE,
-            )
-        )
-        return [row[0] for row in rows]
-
-    @api.model
-    def _lock_partners(self, partner_ids):
-        """Lock these customers (their buckets) for this transaction; return those now held."""
-        held = set(self._lock_buckets({partner_id % LOCK_BUCKETS for partner_id in partner_ids}))
-        return [partner_id for partner_id in partner_ids if partner_id % LOCK_BUCKETS in held]
-
-    @api.model
     def _priority(self, overdue, expected_overdue, late_ratio):
         """The worklist's order: the customer's expected overdue amount (overdue now, or expected to be paid
         late) weighted by its late ratio; the action's overdue amount when the customer has no prediction."""
         amount = float(expected_overdue) if expected_overdue is not None else overdue
         return amount * (1.0 + late_ratio)
 
-    @api.model
     def _create_actions(self, company, today, rows):
+        """Today's actions for the candidate ``rows`` (dicts of ``_candidates_sql``), one per customer and level.
+
+        Each item's step of the day is claimed first in ``credit.followup.step`` (unique per item and day): an
+        item already stepped today, by whatever run or worker, is left out.
+        """
+        claimed = self.env["credit.followup.step"]._claim([row["line_id"] for row in rows], today)
         groups = defaultdict(
             lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False, "expected": None}
         )
-        for line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id, _level, expected in rows:
-            group = groups[(partner_id, level_id)]
-            group["lines"].append(line_id)
-            group["amount"] += residual
-            group["overdue"] += residual if is_overdue else 0.0
-            group["late"] = float(late_ratio)
-            group["collector"] = collector_id
-            group["expected"] = expected  # the customer's expected overdue (None before its first prediction)
+        for row in rows:
+            if row["line_id"] not in claimed:
+                continue
+            group = groups[(row["partner_id"], row["level_id"])]
+            group["lines"].append(row["line_id"])
+            group["amount"] += row["residual"]
+            group["overdue"] += row["residual"] if row["is_overdue"] else 0.0
+            group["late"] = float(row["late_ratio"])
+            group["collector"] = row["collector_id"]
+            group["expected"] = row["expected_overdue"]  # the customer's expected overdue (None before a prediction)
+        Action = self.env["credit.action"]
         if not groups:
-            return self.browse()
+            return Action
         levels = self.env["credit.policy.level"].browse({level_id for _partner, level_id in groups})
         invoice_contacts = self._invoice_contacts({partner_id for partner_id, _level in groups})
         channel = {level.id: level.action_type for level in levels}
@@ -306,6 +705,7 @@ class CreditAction(models.Model):
                     "partner_id": partner_id,
                     "recipient_id": invoice_contacts[partner_id],
                     "company_id": company.id,
+                    "run_id": self.id or False,
                     "level_id": level_id,
                     "channel": channel[level_id],
                     "date": today,
@@ -316,4 +716,85 @@ class CreditAction(models.Model):
                     "priority": self._priority(group["overdue"], group["expected"], group["late"]),
                 }
             )
-        return self.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
+        actions = Action.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
+        self.env["credit.followup.step"]._link(actions, today)
+        return actions
+
+
+class CreditFollowupRunBatch(models.Model):
+    """A batch of customers of one run, taken by one worker at a time (its row is locked while processed)."""
+
+    _name = "credit.followup.run.batch"
+    _description = "Credit Follow-up Run Batch"
+    _order = "id"
+
+    run_id = fields.Many2one("credit.followup.run", required=True, ondelete="cascade", index=True, readonly=True)
+    partner_ids = fields.Json(string="Customer IDs", readonly=True)
+    customer_count = fields.Integer(string="Customers", readonly=True)
+    state = fields.Selection(
+        [("pending", "Waiting"), ("done", "Done"), ("failed", "Failed")],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    worker_id = fields.Many2one("ir.cron", string="Worker", readonly=True, ondelete="set null")
+    action_ids = fields.Many2many("credit.action", string="Actions", readonly=True)
+    error = fields.Text(readonly=True)
+
+
+class CreditFollowupStep(models.Model):
+    """An open item's follow-up step of one day: at most one per item and day, whatever the number of runs,
+    resumes or workers (the unique index is the guarantee). A cancelled action frees its items' day."""
+
+    _name = "credit.followup.step"
+    _description = "Credit Follow-up Step of an Item"
+    _log_access = False
+
+    line_id = fields.Many2one("account.move.line", required=True, ondelete="cascade", readonly=True)
+    date = fields.Date(required=True, readonly=True)
+    action_id = fields.Many2one("credit.action", ondelete="cascade", index=True, readonly=True)
+
+    _sql_constraints = [
+        ("line_date_unique", "UNIQUE(line_id, date)", "An open item gets at most one follow-up step per day."),
+    ]
+
+    @api.model
+    def _claim(self, line_ids, today):
+        """Claim today's step for these items; returns the set of items claimed (those not stepped today)."""
+        if not line_ids:
+            return set()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO credit_followup_step (line_id, date)
+                SELECT DISTINCT line_id, %s::date FROM unnest(%s::int[]) AS line_id
+                ON CONFLICT (line_id, date) DO NOTHING
+                RETURNING line_id
+                """,
+                today,
+                list(line_ids),
+            )
+        )
+        return {line_id for (line_id,) in rows}
+
+    @api.model
+    def _link(self, actions, today):
+        """Tie the claimed steps to the actions that take them."""
+        self.env["credit.action"].flush_model(["line_ids"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE credit_followup_step step SET action_id = rel.action_id
+                  FROM credit_action_account_move_line_rel rel
+                 WHERE rel.action_id = ANY(%s) AND step.line_id = rel.line_id AND step.date = %s
+                """,
+                actions.ids,
+                today,
+            )
+        )
+
+    @api.model
+    def _release(self, actions):
+        """Free the day of the items of these (cancelled) actions."""
+        self.env.cr.execute(SQL("DELETE FROM credit_followup_step WHERE action_id = ANY(%s)", actions.ids))

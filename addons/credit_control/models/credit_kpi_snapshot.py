@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from odoo import api, fields, models, modules
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, config, format_date
+from odoo.tools import SQL, format_date
 
 from ..tools import credit_kpi
 from ..tools.credit_kpi_period import (
@@ -16,6 +16,7 @@ from ..tools.credit_kpi_period import (
     previous_month_end,
     working_days,
 )
+from .credit_followup_run import may_commit
 
 SCOPES = [("company", "Company"), ("segment", "Segment"), ("collector", "Collector")]
 # The KPIs, in the order the form, the definitions and the CFO report show them.
@@ -493,11 +494,7 @@ class CreditKpiSnapshot(models.Model):
         """Monthly, on the 1st: the snapshots of the month that just ended, for every company, then the CFO report
         to the company's recipients (queued once per month). Committed per company when run as a scheduled
         action, so a crash keeps the companies done; a rerun recomputes the month and sends nothing twice."""
-        auto_commit = (
-            bool(self.env.context.get("ir_cron_progress_id"))
-            and not config["test_enable"]
-            and not modules.module.current_test
-        )
+        auto_commit = may_commit(self.env)
         closing = previous_month_end(fields.Date.context_today(self))
         companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):
@@ -561,89 +558,6 @@ class CreditKpiSnapshot(models.Model):
     # ------------------------------------------------------------------
 
     def _cfo_report_values(self):
-        """What the CFO report shows for this company snapshot, read with aggregates (no per-record reads)."""
+        """What the CFO report shows for this company snapshot (see ``report.credit_control.report_credit_cfo``)."""
         self.ensure_one()
-        company = self.company_id
-        Aging = self.env["credit.aging.report"]
-        bucket_labels = dict(Aging._fields["bucket"]._description_selection(self.env))
-        aging_rows = dict(Aging._read_group([("company_id", "=", company.id)], ["bucket"], ["amount_residual:sum"]))
-        aging = [(label, aging_rows.get(bucket, 0.0)) for bucket, label in bucket_labels.items()]
-        top_overdue = Aging._read_group(
-            [("company_id", "=", company.id), ("bucket", "!=", "0_not_due")],
-            ["partner_id"],
-            ["amount_residual:sum", "days_overdue:max"],
-            order="amount_residual:sum desc",
-            limit=10,
-        )
-        trend = self.search(
-            [("company_id", "=", company.id), ("scope", "=", "company"), ("date_to", "<=", self.date_to)],
-            order="date_to desc",
-            limit=6,
-        ).sorted("date_to")
-        # read from the table itself: a KPI that could not be measured is NULL there (the ORM reads it as 0.0);
-        # ``= ANY`` of a list, never ``IN`` of a tuple, so that an empty trend (no company snapshot up to this
-        # month, e.g. a segment snapshot or an id from a URL) is an empty result and not broken SQL
-        self.flush_model(KPI_FIELDS)
-        trend_values = {
-            row.pop("id"): {name: None if value is None else float(value) for name, value in row.items()}
-            for row in self.env.execute_query_dict(
-                SQL(
-                    "SELECT id, %s FROM credit_kpi_snapshot WHERE id = ANY(%s)",
-                    SQL(", ").join(SQL.identifier(name) for name in KPI_FIELDS),
-                    trend.ids,
-                )
-            )
-        }
-        Dispute = self.env["credit.dispute"]
-        cause_labels = dict(Dispute._fields["reason_category"]._description_selection(self.env))
-        disputes = [
-            (cause_labels.get(cause, cause), count, amount)
-            for cause, count, amount in Dispute._read_group(
-                [("company_id", "=", company.id), ("state", "in", ("new", "in_progress"))],
-                ["reason_category"],
-                ["__count", "amount:sum"],
-            )
-        ]
-        Plan = self.env["credit.payment.plan"]
-        plan_domain = [("company_id", "=", company.id)]
-        active = Plan._read_group(
-            [*plan_domain, ("state", "=", "active")], [], ["__count", "amount_total:sum", "amount_paid:sum"]
-        )[0]
-        broken = Plan._read_group(
-            [
-                *plan_domain,
-                ("state", "=", "broken"),
-                ("date_closed", ">=", self.date_from),
-                ("date_closed", "<=", self.date_to),
-            ],
-            [],
-            ["__count", "amount_total:sum", "amount_paid:sum"],
-        )[0]
-        Action = self.env["credit.action"]
-        channel_labels = dict(Action._fields["channel"]._description_selection(self.env))
-        state_labels = dict(Action._fields["state"]._description_selection(self.env))
-        actions = [
-            (channel_labels.get(channel, channel), state_labels.get(state, state), count, amount)
-            for channel, state, count, amount in Action._read_group(
-                [("company_id", "=", company.id), ("date", ">=", self.date_from), ("date", "<=", self.date_to)],
-                ["channel", "state"],
-                ["__count", "amount:sum"],
-                order="channel, state",
-            )
-        ]
-        return {
-            "currency": company.currency_id,
-            "aging": aging,
-            "aging_total": sum(amount for _label, amount in aging),
-            "top_overdue": top_overdue,
-            "trend": trend,
-            "trend_values": trend_values,
-            "kpis": [(name, self._fields[name].get_description(self.env)["string"]) for name in KPI_FIELDS],
-            "disputes": disputes,
-            "disputes_count": sum(row[1] for row in disputes),
-            "disputes_amount": sum(row[2] for row in disputes),
-            "plans_active": {"count": active[0], "open": (active[1] or 0.0) - (active[2] or 0.0)},
-            "plans_broken": {"count": broken[0], "open": (broken[1] or 0.0) - (broken[2] or 0.0)},
-            "actions": actions,
-            "actions_count": sum(row[2] for row in actions),
-        }
+        return self.env["report.credit_control.report_credit_cfo"]._cfo_values(self)

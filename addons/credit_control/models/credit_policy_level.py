@@ -3,12 +3,19 @@ from odoo.exceptions import ValidationError
 
 from .credit_interest_rate import RATE_TYPES
 
-ACTION_TYPES = [
+# The reminder channels, with their labels: one list for the levels, the actions, the customer's preferred and
+# suggested channel, and the best-channel measure. Reminders ask the customer to pay; a call does too, in person.
+REMINDER_CHANNEL_SELECTION = [
     ("email", "Email"),
     ("letter", "Letter"),
     ("sms", "SMS"),
     ("whatsapp", "WhatsApp"),
-    ("phone", "Phone Call"),
+]
+CONTACT_CHANNEL_SELECTION = [*REMINDER_CHANNEL_SELECTION, ("phone", "Phone Call")]
+REMINDER_CHANNELS = tuple(key for key, _label in REMINDER_CHANNEL_SELECTION)
+CONTACT_CHANNELS = tuple(key for key, _label in CONTACT_CHANNEL_SELECTION)
+ACTION_TYPES = [
+    *CONTACT_CHANNEL_SELECTION,
     ("manual", "Manual Review"),
     ("credit_hold", "Credit Hold"),
     ("agency", "Collection Agency"),
@@ -46,12 +53,14 @@ class CreditPolicyLevel(models.Model):
         "mail.template",
         string="Email Template",
         domain="[('model', '=', 'credit.action')]",
+        ondelete="restrict",
         default=lambda self: self.env.ref("credit_control.mail_template_credit_reminder", raise_if_not_found=False),
     )
     sms_template_id = fields.Many2one(
         "sms.template",
         string="SMS Template",
         domain="[('model', '=', 'credit.action')]",
+        ondelete="restrict",
         default=lambda self: self.env.ref("credit_control.sms_template_credit_reminder", raise_if_not_found=False),
         help="The text message (SMS), or the prefilled WhatsApp message, with a direct payment link.",
     )

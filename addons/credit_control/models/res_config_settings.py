@@ -21,3 +21,10 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
     )
     credit_cfo_recipient_ids = fields.Many2many(related="company_id.credit_cfo_recipient_ids", readonly=False)
+    credit_followup_workers = fields.Integer(
+        string="Follow-up Workers",
+        config_parameter="credit_control.followup_workers",
+        default=2,
+        help="How many worker crons share the daily follow-up run; set it to the number of cron threads of all "
+        "Odoo servers on this database (--max-cron-threads).",
+    )

@@ -2,9 +2,10 @@ import logging
 
 from markupsafe import Markup
 
-from odoo import SUPERUSER_ID, Command, api, fields, models, modules
+from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import config
+
+from .credit_policy_level import CONTACT_CHANNEL_SELECTION
 
 _logger = logging.getLogger(__name__)
 
@@ -97,13 +98,7 @@ class ResPartner(models.Model):
         copy=False,
     )
     credit_channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("sms", "SMS"),
-            ("whatsapp", "WhatsApp"),
-            ("phone", "Phone"),
-        ],
+        CONTACT_CHANNEL_SELECTION,
         string="Preferred Channel",
         default="email",
         help="How the customer prefers to be contacted about payments.",
@@ -221,13 +216,7 @@ class ResPartner(models.Model):
         string="Warning Reason", company_dependent=True, readonly=True, groups=CREDIT_STAFF_GROUPS, copy=False
     )
     credit_best_channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("sms", "SMS"),
-            ("whatsapp", "WhatsApp"),
-            ("phone", "Phone"),
-        ],
+        CONTACT_CHANNEL_SELECTION,
         string="Suggested Channel",
         company_dependent=True,
         readonly=True,
@@ -705,38 +694,4 @@ class ResPartner(models.Model):
                 self.env._("Only credit control staff can refresh a customer's statistics. Ask a collector.")
             )
         self._credit_compute_statistics(self.env.company, partner_ids=self.commercial_partner_id.ids)
-        return True
-
-    # ------------------------------------------------------------------
-    # Daily run
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _cron_credit_followup(self):
-        """The daily credit control run, company by company: statistics, segments, promises and plans, follow-up.
-
-        Statistics and segments are committed per company, the follow-up per batch of customers,
-        so a crash never loses finished work; a rerun the same day finds nothing new (idempotent).
-        """
-        # Commit only when run as a scheduled action (not inside an install, a test or an RPC call).
-        auto_commit = (
-            bool(self.env.context.get("ir_cron_progress_id"))
-            and not config["test_enable"]
-            and not modules.module.current_test
-        )
-        for company in self.env["res.company"].search([]):
-            self.with_company(company)._credit_compute_statistics(company)
-            self.env["credit.segment"].with_company(company)._assign_segments(company)
-            # early warnings and the best channel, on today's statistics and segments
-            self.with_company(company)._credit_detect_anomalies(company)
-            self.with_company(company)._credit_compute_best_channels(company)
-            # promises and plans decided first: a broken one resumes follow-up in today's run
-            self.env["credit.promise"].with_company(company)._check_promises(company)
-            self.env["credit.payment.plan"].with_company(company)._check_plans(company)
-            # payment predictions and expected overdue amounts, which rank the worklist of today's follow-up
-            self.env["account.move"].with_company(company)._credit_compute_predictions(company)
-            if auto_commit:
-                # Safe: this company's statistics, segments, promises and plans are complete and consistent here.
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            self.env["credit.action"].with_company(company)._run_followup(company, auto_commit=auto_commit)
         return True

@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, format_date, formatLang
 
 from ..tools import channel_ranking, payment_anomaly
+from .credit_policy_level import CONTACT_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ WARNING_QUIET_DAYS = 90
 # one counts as paid when all the items it covered were paid within BEST_CHANNEL_WINDOW_DAYS days.
 BEST_CHANNEL_HISTORY_DAYS = 365
 BEST_CHANNEL_WINDOW_DAYS = 30
-BEST_CHANNEL_CHANNELS = ["email", "letter", "sms", "whatsapp", "phone"]
+BEST_CHANNEL_CHANNELS = list(CONTACT_CHANNELS)
 
 
 class ResPartner(models.Model):

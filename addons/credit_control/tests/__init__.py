@@ -8,6 +8,7 @@ from . import (
     test_cfo_report,
     test_dispute,
     test_fee_rules,
+    test_followup_engine,
     test_followup_fees,
     test_followup_interest,
     test_followup_journey,
@@ -27,8 +28,8 @@ from . import (
     test_tour_credit_block,
     test_tour_worklist,
     test_translations,
-    test_trust_confidentiality,
-    test_trust_sale_block,
     test_trust_arrangements,
+    test_trust_confidentiality,
     test_trust_portal,
+    test_trust_sale_block,
 )

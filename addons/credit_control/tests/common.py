@@ -175,7 +175,7 @@ class CreditControlCommon(AccountTestInvoicingCommon):
     def _run(self, days=0):
         """The follow-up run of the company, ``days`` from today; returns the actions it created."""
         with freeze_time(self._days(days)):
-            return self.env["credit.action"]._run_followup(self.company)
+            return self.env["credit.followup.run"]._run_followup(self.company)
 
     def _mail(self, action):
         """The email (mail.mail) that a follow-up action queued."""

@@ -34,7 +34,7 @@ class CreditArrangementCommon(CreditControlCommon):
         with self._at(days):
             self.env["credit.promise"]._check_promises(self.company)
             self.env["credit.payment.plan"]._check_plans(self.company)
-            return self.Action._run_followup(self.company)
+            return self.env["credit.followup.run"]._run_followup(self.company)
 
     def _item(self, invoice):
         return invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")

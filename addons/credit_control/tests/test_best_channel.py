@@ -101,11 +101,11 @@ class TestBestChannel(CreditControlCommon):
             self.assertEqual(partner.credit_best_channel, "phone")
             self.assertEqual(
                 partner.credit_best_channel_evidence,
-                "Phone: paid after 3 of 3 reminders, median 7 days (segment Retail)",
+                "Phone Call: paid after 3 of 3 reminders, median 7 days (segment Retail)",
             )
         self.assertEqual(
             self.jansen.credit_best_channel_evidence,
-            "Phone: paid after 3 of 3 reminders, median 7 days (customer history)",
+            "Phone Call: paid after 3 of 3 reminders, median 7 days (customer history)",
         )
         self.assertFalse(self.bakker.credit_best_channel)
         self.assertFalse(self.bakker.credit_best_channel_evidence)

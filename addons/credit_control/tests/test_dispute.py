@@ -113,8 +113,8 @@ class TestCreditDispute(CreditArrangementCommon):
         mails = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
         self.assertIn(self.customer, mails.recipient_ids, "emailed to the customer")
         self.assertEqual(self._item(invoice).credit_level_id, self.reminder, "the items kept their level")
-        actions = self._daily(days=2)
-        self.assertEqual(actions.level_id, self.call, "follow-up resumes with the next level")
+        actions = self._daily(days=14)
+        self.assertEqual(actions.level_id, self.call, "follow-up resumes with the next level, at the policy's gap")
         self.assertAlmostEqual(actions.amount, 1000.0, places=2)
 
     def test_rejection_needs_an_explanation(self):
@@ -151,7 +151,7 @@ class TestCreditDispute(CreditArrangementCommon):
     def test_dispute_from_a_worklist_action(self):
         invoice = self._invoice(self.customer, 700.0, due_in=-25)
         self._daily()
-        call = self._daily(days=1)
+        call = self._daily(days=14)  # the gap between the reminder (7) and the call (21)
         form = Form(self.env["credit.dispute"].with_user(self.collector).with_context(default_credit_action_id=call.id))
         self.assertEqual(form.partner_id, self.customer)
         self.assertEqual(form.amount, 700.0)

@@ -44,10 +44,11 @@ class TestFollowupFees(CreditControlCommon):
         letter = self._run()  # sent on 15 June: the 14 days run from 16 to 29 June
         self.assertTrue(letter.level_id.is_fourteen_day_letter)
         self.assertFalse(letter.fee_move_id)
-        too_early = self._run(days=2)
+        self.assertFalse(self._run(days=2), "the next level waits for the gap between the levels (3 days)")
+        too_early = self._run(days=3)
         self.assertFalse(too_early.fee_move_id)
         self.assertIn("2026-06-30", too_early.result)
-        costs = self._run(days=22)
+        costs = self._run(days=23)  # the gap (30 - 10 days) since the level before
         self.assertAlmostEqual(costs.fee_move_id.amount_total, 875.00, places=2)  # BIK on 10,000
 
     def test_dutch_collection_costs_need_the_letter(self):

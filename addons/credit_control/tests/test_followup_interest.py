@@ -156,21 +156,21 @@ class TestFollowupInterest(CreditControlCommon):
             cr.execute("SAVEPOINT credit_crash_test")
             commits.append(True)
 
-        create_actions = credit_followup_run.CreditAction._create_actions
+        process_batch = credit_followup_run.CreditFollowupRun._process_batch
 
-        def crashing_create_actions(actions, *args):
+        def crashing_process_batch(run, batch):
             if len(commits) == 2:
                 raise MemoryError("worker killed")
-            return create_actions(actions, *args)
+            return process_batch(run, batch)
 
         crashed = False
         with (
             patch.object(credit_followup_run, "BATCH_SIZE", 1),
             patch.object(cr, "commit", commit),
-            patch.object(credit_followup_run.CreditAction, "_create_actions", crashing_create_actions),
+            patch.object(credit_followup_run.CreditFollowupRun, "_process_batch", crashing_process_batch),
         ):
             try:  # not assertRaises: its own savepoint would roll back the "commits"
-                self.Action._run_followup(self.company, auto_commit=True)
+                self.env["credit.followup.run"]._run_followup(self.company, auto_commit=True)
             except MemoryError:
                 crashed = True
         self.assertTrue(crashed)

@@ -52,7 +52,7 @@ class TestFollowupJourney(CreditControlCommon):
     def _run(self, day):
         """Run the follow-up on ``day``; return the action on our invoice's item, if any."""
         with self._on(day):
-            actions = self.env["credit.action"]._run_followup(self.company)
+            actions = self.env["credit.followup.run"]._run_followup(self.company)
         return actions.filtered(lambda a: a.line_ids & self.item)
 
     def _mail(self, action):

@@ -39,6 +39,7 @@ class TestFollowupRun(CreditControlCommon):
         )
         cls.customer.with_user(cls.collector).credit_collector_id = cls.collector
         cls.Action = cls.env["credit.action"]
+        cls.Run = cls.env["credit.followup.run"]
 
     def test_reminder_before_the_due_date_is_sent_once(self):
         invoice = self._invoice(self.customer, 500.0, due_in=2)
@@ -68,8 +69,9 @@ class TestFollowupRun(CreditControlCommon):
         attachments = first.mail_message_id.attachment_ids
         self.assertEqual(len(attachments), 1, "the invoice PDF is attached")
         self.assertEqual(self._mail(first).attachment_ids, attachments)
-        second = self._run(days=1)
-        self.assertEqual(second.level_id, self.call)  # 26 days late: the call is due
+        self.assertFalse(self._run(days=13), "the call waits for the gap between the levels (21 - 7 days)")
+        second = self._run(days=14)
+        self.assertEqual(second.level_id, self.call)  # 39 days late, 14 days after the reminder: the call
         self.assertEqual(second.state, "proposed")
         self.assertEqual(second.user_id, self.collector)
         self.assertEqual(second.line_ids, invoice.line_ids.filtered("date_maturity"))
@@ -78,21 +80,22 @@ class TestFollowupRun(CreditControlCommon):
     def test_collector_approves_a_call_and_gets_the_activity(self):
         self._invoice(self.customer, 300.0, due_in=-22)
         self._run()  # reminder 1
-        call = self._run(days=1)
+        call = self._run(days=14)
         self.assertEqual(call.level_id, self.call)
-        call.with_user(self.collector).action_approve()
+        with freeze_time(self._days(14)):
+            call.with_user(self.collector).action_approve()
         self.assertEqual(call.state, "done")
         self.assertEqual(call.executed_by_id, self.collector)
         activity = self.customer.activity_ids.filtered(lambda a: a.user_id == self.collector)
         self.assertEqual(len(activity), 1)
         self.assertIn("300.00", activity.summary)
-        # nothing more until the next level (35 days) is reached
-        self.assertFalse(self._run(days=2))
+        # nothing more until the gap to the next level (35 - 21 days) has passed
+        self.assertFalse(self._run(days=15))
 
     def test_skipping_needs_a_reason_and_moves_the_items_on(self):
         self._invoice(self.customer, 300.0, due_in=-22)
         self._run()
-        call = self._run(days=1)
+        call = self._run(days=14)
         with self.assertRaisesRegex(UserError, "reason"):
             call.with_user(self.collector)._skip("  ")
         self.env["credit.action.skip"].with_user(self.collector).create(
@@ -101,12 +104,12 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual(call.state, "skipped")
         self.assertEqual(call.skip_reason, "Customer paid by phone")
         self.assertEqual(call.line_ids.credit_level_id, self.call)
-        self.assertFalse(self._run(days=2))
+        self.assertFalse(self._run(days=15))
 
     def test_postpone_and_reassign_but_nothing_else_by_hand(self):
         self._invoice(self.customer, 300.0, due_in=-22)
         self._run()
-        call = self._run(days=1)
+        call = self._run(days=14)
         later = call.date + timedelta(days=3)
         call.with_user(self.collector).write({"date": later, "user_id": self.manager.id})
         self.assertEqual(call.user_id, self.manager)
@@ -120,10 +123,11 @@ class TestFollowupRun(CreditControlCommon):
     def test_credit_hold_level_blocks_sale_orders(self):
         self._invoice(self.customer, 300.0, due_in=-40)
         self._run()  # reminder 1
-        self._run(days=1)  # call proposed
+        self._run(days=14)  # call proposed
         call = self.Action.search([("level_id", "=", self.call.id)])
-        call.with_user(self.collector).action_approve()
-        hold = self._run(days=2)
+        with freeze_time(self._days(14)):
+            call.with_user(self.collector).action_approve()
+        hold = self._run(days=28)
         self.assertEqual(hold.level_id, self.hold)
         self.assertEqual(hold.state, "done")
         self.assertTrue(self.customer.credit_hold)
@@ -148,7 +152,7 @@ class TestFollowupRun(CreditControlCommon):
         self._invoice(self.other_customer, 200.0, due_in=-10, company=company_2)
         self.assertFalse(self._run())
         with freeze_time(TODAY):
-            other = self.Action._run_followup(company_2)
+            other = self.Run._run_followup(company_2)
         self.assertEqual(other.partner_id, self.other_customer)
         self.assertEqual(other.company_id, company_2)
 
@@ -179,51 +183,43 @@ class TestFollowupRun(CreditControlCommon):
             partner = self.Partner.create({"name": f"Klant {index}", "customer_rank": 1})
             self._invoice(partner, 100.0, due_in=-10)
         self.env.flush_all()
-        query = self.Action._followup_candidates_sql(self.company, fields.Date.from_string(TODAY))
+        query = self.Run._candidates_sql(self.company, fields.Date.from_string(TODAY))
         with self.assertQueryCount(1):
             rows = self.env.execute_query(query)
         self.assertEqual(len(rows), 5)
 
-    def test_a_customer_held_by_another_worker_is_skipped_and_picked_up_later(self):
+    def test_a_batch_held_by_another_worker_is_skipped_and_picked_up_later(self):
+        self.other_customer.email = "info@peeters.be"
         self._invoice(self.customer, 300.0, due_in=-10)
         self._invoice(self.other_customer, 200.0, due_in=-10)
+        with patch.object(credit_followup_run, "BATCH_SIZE", 1):
+            run = self.Run._plan(self.company, self.today)
+        first_batch, second_batch = run.batch_ids.sorted("id")
         self.env.flush_all()
-        # a second worker, on its own connection, holds the customer
+        # a second worker, on its own connection, holds the first batch
         with self.registry.cursor() as other_worker:
-            locked = self.Action.with_env(self.env(cr=other_worker))._lock_partners([self.customer.id])
-            self.assertEqual(locked, [self.customer.id])
-            first = self._run()
-            self.assertEqual(first.partner_id, self.other_customer)
-            other_worker.rollback()  # that worker's batch ends
-        second = self._run()
-        self.assertEqual(second.partner_id, self.customer)
-        self.assertFalse(self._run(), "each customer was processed exactly once")
+            namespace = credit_followup_run.LOCK_NAMESPACES["credit_followup_run_batch"]
+            other_worker.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (namespace, first_batch.id))
+            self.assertTrue(other_worker.fetchone()[0])
+            self.assertEqual(self.Run._work_one_batch(run=run), second_batch)
+            other_worker.rollback()  # that worker's transaction ends without doing the batch
+        self.assertEqual(self.Run._work_one_batch(run=run), first_batch)
+        self.assertFalse(self.Run._work_one_batch(run=run))
+        self.assertEqual(run.action_ids.partner_id, self.customer | self.other_customer)
+        self.assertEqual(len(run.action_ids), 2, "each customer was processed exactly once")
+        self.assertEqual(run.state, "done")
 
-    def test_a_run_that_does_not_commit_holds_few_locks_however_many_customers(self):
+    def test_a_run_in_batches_of_one_handles_every_customer_once(self):
         customers = self.Partner.create([{"name": f"Klant {n}", "email": f"klant{n}@example.com"} for n in range(5)])
         for customer in customers:
             self._invoice(customer, 100.0, due_in=-10)
-        with patch.object(credit_followup_run, "LOCK_BUCKETS", 2), patch.object(credit_followup_run, "BATCH_SIZE", 1):
+        with patch.object(credit_followup_run, "BATCH_SIZE", 1):
             actions = self._run()
         self.assertEqual(actions.partner_id, customers, "every customer, in batches of one")
-        held = self.env.execute_query(
-            SQL(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND classid = %s",
-                credit_followup_run.LOCK_NAMESPACE,
-            )
-        )[0][0]
-        self.assertLessEqual(held, 2)
-
-    def test_items_handled_after_the_query_are_left_to_who_handled_them(self):
-        self._invoice(self.customer, 300.0, due_in=-10)
-        self.env.flush_all()
-        today = fields.Date.from_string(TODAY)
-        rows = self.env.execute_query(self.Action._followup_candidates_sql(self.company, today))
-        self.assertEqual(len(rows), 1)
-        self.assertEqual(self.Action._still_due(rows, today), rows)
-        self._run()  # meanwhile, another worker follows the customer up
-        self.env.flush_all()
-        self.assertEqual(self.Action._still_due(rows, today), [])
+        self.assertEqual(len(actions), 5)
+        run = actions.run_id
+        self.assertEqual(len(run.batch_ids), 5)
+        self.assertEqual((run.customer_done, run.customer_count, run.progress), (5, 5, 100.0))
 
     def test_letter_level_renders_a_letter_to_print(self):
         letter_level = self.env["credit.policy.level"].create(
@@ -352,7 +348,7 @@ class TestFollowupRun(CreditControlCommon):
         def count(ids):
             self.env.invalidate_all()
             before = self.env.cr.sql_log_count
-            result = self.Action._invoice_contacts(set(ids))
+            result = self.Run._invoice_contacts(set(ids))
             return result, self.env.cr.sql_log_count - before
 
         count(partners.ids)  # warm up the access-rule caches
@@ -394,12 +390,12 @@ class TestFollowupRun(CreditControlCommon):
         # a plan kept from when the table of actions was small would scan it for every row inserted
         self._invoice(self.customer, 100.0, due_in=-8)
         seen = []
-        create_actions = credit_followup_run.CreditAction._create_actions
+        create_actions = credit_followup_run.CreditFollowupRun._create_actions
 
-        def recording(action_model, company, today, rows):
-            seen.append(action_model.env.execute_query(SQL("SHOW plan_cache_mode"))[0][0])
-            return create_actions(action_model, company, today, rows)
+        def recording(run, company, today, rows):
+            seen.append(run.env.execute_query(SQL("SHOW plan_cache_mode"))[0][0])
+            return create_actions(run, company, today, rows)
 
-        with patch.object(credit_followup_run.CreditAction, "_create_actions", recording):
+        with patch.object(credit_followup_run.CreditFollowupRun, "_create_actions", recording):
             self.assertTrue(self._run())
         self.assertEqual(seen, ["force_custom_plan"])

@@ -165,7 +165,7 @@ class TestWorklistPriority(CreditControlCommon):
         cls.Action = cls.env["credit.action"]
 
     def _worklist(self):
-        actions = self.Action._run_followup(self.company, self.today)
+        actions = self.env["credit.followup.run"]._run_followup(self.company, self.today)
         return self.Action.search([("id", "in", actions.ids)])  # in the worklist's order
 
     def test_expected_overdue_puts_the_structural_payer_first(self):

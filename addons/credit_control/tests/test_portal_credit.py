@@ -83,7 +83,7 @@ class TestPortalCredit(HttpCase):
         self.assertTrue(dispute.activity_ids.filtered(lambda a: a.user_id == self.collector))
         # the disputed invoice is not followed up
         lines = self.overdue.line_ids.filtered("date_maturity")
-        query = self.env["credit.action"]._followup_candidates_sql(self.company, self.today + timedelta(days=60))
+        query = self.env["credit.followup.run"]._candidates_sql(self.company, self.today + timedelta(days=60))
         candidates = {row[0] for row in self.env.execute_query(query)}
         self.assertFalse(candidates & set(lines.ids))
         self.assertTrue(candidates & set(self.not_due.line_ids.ids) or not self.company.credit_default_policy_id)

@@ -30,17 +30,17 @@ class TestCreditPromise(CreditArrangementCommon):
     def test_collector_records_a_promise_from_the_worklist_in_two_clicks(self):
         invoice = self._invoice(self.customer, 800.0, due_in=-25)
         self._daily()  # reminder 1, sent by itself
-        call = self._daily(days=1)
+        call = self._daily(days=14)  # the gap between the reminder (7) and the call (21)
         self.assertEqual(call.level_id, self.call)
         self.assertEqual(call.state, "proposed")
-        with self._at(1):
+        with self._at(14):
             form = Form(
                 self.env["credit.promise"].with_user(self.collector).with_context(default_credit_action_id=call.id),
                 view="credit_control.credit_promise_view_form_quick",
             )
             self.assertEqual(form.partner_id, self.customer)
             self.assertEqual(form.amount, 800.0)
-            self.assertEqual(form.date, self._days(8))
+            self.assertEqual(form.date, self._days(21))
             promise = form.save()
         self.assertEqual(promise.move_ids, invoice)
         self.assertEqual(promise.user_id, self.collector)
@@ -48,9 +48,9 @@ class TestCreditPromise(CreditArrangementCommon):
         self.assertEqual(call.state, "cancelled", "the worklist proposal is taken care of")
         self.assertEqual(invoice.credit_pause_info, promise.display_name)
         # paused until the date plus 3 grace days
-        self.assertEqual(promise.date_grace_end, self._days(11))
-        self.assertFalse(self._daily(days=2))
-        self.assertFalse(self._daily(days=11))
+        self.assertEqual(promise.date_grace_end, self._days(24))
+        self.assertFalse(self._daily(days=15))
+        self.assertFalse(self._daily(days=24))
 
     def test_kept_promise_ends_the_pause_and_the_rest_is_followed_up(self):
         invoice = self._invoice(self.customer, 1000.0, due_in=-20)
@@ -59,8 +59,9 @@ class TestCreditPromise(CreditArrangementCommon):
         promise = self._promise(invoice, 400.0, days=5)
         self.assertFalse(self._daily(days=1), "the call is due but the promise pauses it")
         self._pay(invoice, amount=400.0, days=3)
-        actions = self._daily(days=4)
+        self._daily(days=4)
         self.assertEqual(promise.state, "kept")
+        actions = self._daily(days=14)  # at the policy's gap after the reminder
         self.assertEqual(self.customer.credit_promise_kept_rate, 1.0)
         self.assertEqual(actions.level_id, self.call, "follow-up resumes for the 600.00 still open")
         self.assertAlmostEqual(actions.amount, 600.0, places=2)
@@ -74,8 +75,9 @@ class TestCreditPromise(CreditArrangementCommon):
         self.assertFalse(self._daily(days=1))
         self.assertFalse(self._daily(days=8), "still in the grace days (3)")
         self.assertEqual(promise.state, "open")
-        actions = self._daily(days=9)
+        self._daily(days=9)
         self.assertEqual(promise.state, "broken")
+        actions = self._daily(days=14)  # at the policy's gap after the reminder
         self.assertEqual(actions.partner_id, self.customer)
         self.assertEqual(actions.level_id, self.call, "follow-up resumes at the next level")
         self.assertAlmostEqual(actions.amount, 800.0, places=2)
@@ -97,7 +99,7 @@ class TestCreditPromise(CreditArrangementCommon):
         invoice = self._invoice(self.customer, 1000.0, due_in=-25)
         self._daily()  # reminder 1
         promise = self._promise(invoice, 1000.0, days=1)
-        with self._at(5):
+        with self._at(14):  # the promise (day 1, 3 grace days) is broken; the call's gap has passed
             self.env.ref("credit_control.ir_cron_credit_followup").method_direct_trigger()
         self.assertEqual(promise.state, "broken")
         call = self.Action.search([("partner_id", "=", self.customer.id), ("level_id", "=", self.call.id)])

@@ -32,7 +32,9 @@ class TestWorklistTour(HttpCase):
             }
         )
         invoice.action_post()
-        cls.action = cls.env["credit.action"]._run_followup(company).filtered(lambda a: a.partner_id == cls.customer)
+        cls.action = (
+            cls.env["credit.followup.run"]._run_followup(company).filtered(lambda a: a.partner_id == cls.customer)
+        )
 
     def test_collector_approves_from_the_worklist(self):
         self.assertEqual(self.action.state, "proposed")
