@@ -181,6 +181,12 @@ class TestUnmeasuredKpi(CreditControlCommon):
         form = self.env["credit.kpi.snapshot"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn("promise_kept_rate_measured", form)
         self.assertIn("—", form)
+        html, _kind = self.env["ir.actions.report"]._render_qweb_html(
+            "credit_control.action_report_credit_cfo", snapshot.ids
+        )
+        row = html.decode().split("Promises Kept (%)")[1].split("</tr>")[0]
+        self.assertIn("—", row, "the CFO report shows the unmeasured KPI as —")
+        self.assertNotIn("0.0", row)
 
     def test_customer_who_never_promised_has_no_kept_rate(self):
         self.assertFalse(self.customer.with_user(self.collector).credit_promise_decided)
