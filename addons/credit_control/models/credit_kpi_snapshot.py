@@ -190,6 +190,7 @@ class CreditKpiSnapshot(models.Model):
     dispute_cycle_days_measured = fields.Boolean(string="Dispute Cycle Time Measured", compute="_compute_kpi_measured")
     actions_per_day_measured = fields.Boolean(string="Actions per Day Measured", compute="_compute_kpi_measured")
 
+    @api.depends(*KPI_FIELDS)
     def _compute_kpi_measured(self):
         """Read from the table which KPIs are NULL (not measurable), in one query for all the snapshots."""
         stored = self.filtered("id")
