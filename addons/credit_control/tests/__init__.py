@@ -14,6 +14,7 @@ from . import (
     test_insight_formulas,
     test_installments,
     test_kpi_snapshot,
+    test_legal_tables,
     test_partner_statistics,
     test_payment_plan,
     test_payment_prediction,
