@@ -11,6 +11,7 @@ from . import (
     test_followup_interest,
     test_followup_journey,
     test_followup_run,
+    test_followup_simulation,
     test_insight_formulas,
     test_installments,
     test_kpi_snapshot,
