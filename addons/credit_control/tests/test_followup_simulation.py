@@ -348,7 +348,9 @@ class TestFollowupSimulation(CreditControlCommon):
 
     def _work_the_worklist(self, today):
         """The collector works the proposals of earlier days: most are taken, a few are cancelled."""
-        proposed = self.Action.search([("state", "=", "proposed"), ("date", "<", today)], order="id")
+        proposed = self.Action.search(
+            [("company_id", "=", self.company.id), ("state", "=", "proposed"), ("date", "<", today)], order="id"
+        )
         for action in proposed:
             roll = self.rng.random()
             if roll < 0.7:
@@ -582,9 +584,9 @@ class TestFollowupSimulation(CreditControlCommon):
             [
                 ("company_id", "=", self.company.id),
                 ("level_id.fee_type", "=", "nl_bik"),
-                ("fee_move_id.invoice_line_ids.product_id", "=", fee_product.id),
+                ("fee_move_id", "!=", False),
             ]
-        )
+        ).filtered(lambda a: fee_product in a.fee_move_id.invoice_line_ids.product_id)
         for action in charged.filtered(lambda a: a.executed_on.date() == today):
             letters = action.line_ids.credit_action_ids.filtered(
                 lambda a: a.state == "done" and a.level_id.is_fourteen_day_letter
@@ -609,10 +611,18 @@ class TestFollowupSimulation(CreditControlCommon):
 
     def _check_one_fee_invoice_per_action(self, today):
         products = self.company.credit_fee_product_id | self.company.credit_interest_product_id
-        fee_invoices = self.env["account.move"].search(
-            [("move_type", "=", "out_invoice"), ("invoice_line_ids.product_id", "in", products.ids)]
+        self.env.flush_all()
+        fee_invoices = self.env["account.move"].browse(
+            move_id
+            for (move_id,) in self.env.execute_query(
+                SQL(
+                    "SELECT DISTINCT move_id FROM account_move_line WHERE company_id = %s AND product_id = ANY(%s)",
+                    self.company.id,
+                    products.ids,
+                )
+            )
         )
-        charging = self.Action.search([("fee_move_id", "!=", False)])
+        charging = self.Action.search([("company_id", "=", self.company.id), ("fee_move_id", "!=", False)])
         by_invoice = defaultdict(list)
         for action in charging:
             by_invoice[action.fee_move_id].append(action)
