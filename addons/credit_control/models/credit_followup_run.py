@@ -25,6 +25,10 @@ _logger = logging.getLogger(__name__)
 
 # Customers per batch: a worker handles one batch per transaction.
 BATCH_SIZE = 500
+# Not a fault of one customer, batch or company but of the worker itself: out of memory, a lost database connection,
+# a serialization failure. The transaction is lost anyway; these go up to Odoo's cron runner, which retries, and
+# the batches not committed stay waiting for the resume.
+CRASHES = (MemoryError, psycopg2.OperationalError)
 # Worker crons when the setting is not given.
 DEFAULT_WORKERS = 2
 WORKERS_PARAM = "credit_control.followup_workers"
@@ -224,6 +228,8 @@ class CreditFollowupRun(models.Model):
                             self.with_company(company)._plan(company, today)
                         else:
                             self.with_company(company)._run_followup(company, today)
+            except CRASHES:
+                raise
             except Exception as error:
                 _logger.exception("credit_control: follow-up of %s failed", company.name)
                 if committing:
@@ -270,6 +276,8 @@ class CreditFollowupRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     step()
+            except CRASHES:
+                raise
             except Exception as error:
                 _logger.exception("credit_control: %s of %s failed", name, company.name)
                 today = fields.Date.context_today(self)
@@ -519,7 +527,7 @@ class CreditFollowupRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 actions = run._process_batch(batch)
-        except MemoryError:
+        except CRASHES:
             raise  # a crash: the batch stays waiting, for the resume
         except Exception as error:
             _logger.exception("credit_control: follow-up batch %s of %s failed", batch.id, run.display_name)
