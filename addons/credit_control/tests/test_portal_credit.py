@@ -13,7 +13,8 @@ class TestPortalCredit(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.today = fields.Date.context_today(cls.env.user)
+        # the day of the portal user and of the browser (no time zone: UTC), not the superuser's (Europe/Brussels)
+        cls.today = fields.Date.today()
         cls.collector = new_test_user(
             cls.env, login="portal_collector", groups="credit_control.group_credit_control_user"
         )

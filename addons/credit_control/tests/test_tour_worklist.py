@@ -20,7 +20,8 @@ class TestWorklistTour(HttpCase):
         company.credit_default_policy_id = policy
         cls.customer = cls.env["res.partner"].create({"name": "Garage Worklist", "is_company": True})
         cls.customer.credit_collector_id = cls.collector
-        today = fields.Date.context_today(cls.env.user)
+        # the day of the collector and of the browser (no time zone: UTC), not the superuser's (Europe/Brussels)
+        today = fields.Date.today()
         product = cls.env["product.product"].create({"name": "Uitlaat", "list_price": 120.0, "taxes_id": False})
         invoice = cls.env["account.move"].create(
             {
@@ -33,7 +34,9 @@ class TestWorklistTour(HttpCase):
         )
         invoice.action_post()
         cls.action = (
-            cls.env["credit.followup.run"]._run_followup(company).filtered(lambda a: a.partner_id == cls.customer)
+            cls.env["credit.followup.run"]
+            ._run_followup(company, today)
+            .filtered(lambda a: a.partner_id == cls.customer)
         )
 
     def test_collector_approves_from_the_worklist(self):

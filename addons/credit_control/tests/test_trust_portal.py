@@ -21,7 +21,8 @@ class TestTrustPortal(HttpCase):
         cls.env["ir.module.module"]._load_module_terms(["credit_control"], ["nl_NL"], overwrite=True)
         cls.company = cls.env.company
         cls.company.write({"credit_promise_max_days": 30, "credit_promise_min_percent": 10.0})
-        cls.today = fields.Date.context_today(cls.env.user)
+        # the day of the portal user and of the browser (no time zone: UTC), not the superuser's (Europe/Brussels)
+        cls.today = fields.Date.today()
         cls.collector = new_test_user(
             cls.env, login="trust_collector", groups="credit_control.group_credit_control_user"
         )
