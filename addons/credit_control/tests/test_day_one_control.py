@@ -3,6 +3,7 @@ from freezegun import freeze_time
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import TODAY, CreditControlCommon
 
@@ -78,11 +79,38 @@ class TestReminderPreview(CreditControlCommon):
         self.assertFalse(action.mail_message_id.attachment_ids)
         self.assertIn("0 attachment(s)", action.result)
 
+    def test_an_attachment_the_collector_cannot_read_is_not_sent(self):
+        action = self._proposal()
+        secret = self.env["ir.attachment"].create(
+            {
+                "name": "salarissen.pdf",
+                "raw": b"%PDF-1.4 secret",
+                "res_model": "ir.cron",
+                "res_id": self.env.ref("credit_control.ir_cron_credit_followup").id,
+            }
+        )
+        preview = self._preview(action)
+        preview.attachment_ids = [Command.link(secret.id)]
+        with self.assertRaises(AccessError):
+            preview.action_send()
+        self.assertEqual(action.state, "proposed")
+
     def test_bulk_approval_still_sends_the_template_text(self):
         action = self._proposal()
         action.with_user(self.collector).action_approve()
         self.assertEqual(action.state, "done")
         self.assertEqual(len(action.mail_message_id.attachment_ids), 1)
+
+    def test_a_letter_is_previewed_before_it_is_made(self):
+        self._policy("Letters", {"name": "Brief", "days": 7, "action_type": "letter", "auto_execute": False})
+        action = self._proposal()
+        preview = self._preview(action)
+        self.assertEqual(preview.channel, "letter")
+        self.assertIn(self.invoice.name, preview.letter_html)
+        self.assertEqual(action.state, "proposed")
+        preview.action_send()
+        self.assertEqual(action.state, "done")
+        self.assertEqual(action.mail_message_id.attachment_ids.mimetype, "application/pdf")
 
     def test_a_salesperson_cannot_preview(self):
         action = self._proposal()
@@ -146,16 +174,13 @@ class TestCallOutcome(CreditControlCommon):
         self.assertIn("Voicemail ingesproken", str(self._messages(action)[0].body))
 
     def test_logging_a_proposed_call_takes_the_step(self):
-        for outcome in ("reached", "not_reached"):
-            with self.subTest(outcome=outcome):
-                action = self._call()
-                self._log(action, outcome)
-                self.assertEqual(action.state, "done")
-                self.assertEqual(action.call_outcome, outcome)
-                self.assertEqual(action.executed_by_id, self.collector)
-                self.assertFalse(action.call_activity_id.exists(), "the call's activity is done at once")
-                action.sudo().state = "cancelled"  # the next subtest proposes the call again
-                self.env["credit.followup.step"]._release(action)
+        action = self._call()
+        self._log(action, "reached", note="Betaalt morgen")
+        self.assertEqual(action.state, "done")
+        self.assertEqual(action.call_outcome, "reached")
+        self.assertEqual(action.executed_by_id, self.collector)
+        self.assertFalse(action.call_activity_id, "the call's activity is done at once")
+        self.assertFalse(self.customer.activity_ids)
 
     def test_promise_and_dispute_open_their_flow_from_the_action(self):
         action = self._call()
@@ -191,6 +216,25 @@ class TestCallOutcome(CreditControlCommon):
             action.call_activity_id.action_feedback()
         self._log(action, "reached")
         self.assertEqual(action.call_outcome, "reached")
+
+    def _today(self):
+        """The actions on the collector's *Today* (its domain and default filter)."""
+        worklist = self.env.ref("credit_control.credit_action_worklist_action")
+        domain = safe_eval(worklist.domain, {"context_today": fields.Date.today})
+        return (
+            self.env["credit.action"].with_user(self.collector).search(domain + [("user_id", "=", self.collector.id)])
+        )
+
+    def test_an_approved_call_stays_on_today_until_it_is_logged(self):
+        action = self._call()
+        action.with_user(self.collector).action_approve()
+        self.assertIn(action, self._today())
+        self._log(action, "callback", date_callback=self._days(2))
+        self.assertNotIn(action, self._today(), "called back later: not on today's list")
+        with freeze_time(self._days(2)):
+            self.assertIn(action, self._today())
+        self._log(action, "reached")
+        self.assertNotIn(action, self._today())
 
     def test_a_logged_call_cannot_be_logged_twice(self):
         action = self._call()
@@ -237,7 +281,9 @@ class TestCustomerDossier(CreditControlCommon):
             promise = self.env["credit.promise"].create(
                 {"partner_id": self.customer.id, "move_ids": [Command.set(invoice.ids)], "date": self._days(5)}
             )
-        self.customer.message_post(body="Klant belde: betaalt na de verbouwing.", subtype_xmlid="mail.mt_note")
+        self.customer.message_post(
+            body="Klant belde: betaalt na de verbouwing.", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
         self._pay(invoice, amount=200.0)
         rows = self.env["credit.dossier"].with_user(self.collector).search([("partner_id", "=", self.customer.id)])
         kinds = [row.kind for row in rows]

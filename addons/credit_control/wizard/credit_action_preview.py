@@ -68,6 +68,9 @@ class CreditActionPreview(models.TransientModel):
         action._check_collector()
         edited = {}
         if action.channel == "email":
+            # the invoice PDFs the preview offered, and what the collector uploaded; nothing else they cannot read
+            offered = action._invoice_attachments() if action.level_id.attach_invoices else self.env["ir.attachment"]
+            (self.attachment_ids.sudo() - offered).with_env(self.env).check("read")
             edited[action.id] = {
                 "subject": self.subject,
                 "body_html": self.body_html,
