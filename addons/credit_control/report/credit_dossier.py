@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..models.credit_action import CALL_OUTCOMES
+
 # one row per event; the id is the event's record id times 10 plus its kind's digit, unique over the union
 DOSSIER_KINDS = [
     ("email", "Email"),
@@ -32,6 +34,10 @@ class CreditDossier(models.Model):
     kind = fields.Selection(DOSSIER_KINDS, readonly=True)
     description = fields.Char(readonly=True)
     amount = fields.Monetary(readonly=True)
+    action_state = fields.Selection(
+        lambda self: self.env["credit.action"]._fields["state"].selection, string="Follow-up Status", readonly=True
+    )
+    call_outcome = fields.Selection(CALL_OUTCOMES, readonly=True)
     user_id = fields.Many2one("res.users", string="By", readonly=True)
     res_model = fields.Char(string="Document Model", readonly=True)
     res_id = fields.Integer(string="Document", readonly=True)
@@ -45,9 +51,10 @@ class CreditDossier(models.Model):
                    COALESCE(act.executed_on::date, act.date) AS date,
                    act.partner_id, act.company_id, comp.currency_id,
                    CASE act.channel WHEN 'email' THEN 'email' WHEN 'phone' THEN 'call' ELSE 'action' END AS kind,
-                   CONCAT_WS(' – ', COALESCE(lvl.name ->> %(lang)s, lvl.name ->> 'en_US'), act.state,
-                             act.call_outcome, act.call_note, act.skip_reason) AS description,
-                   act.amount, COALESCE(act.executed_by_id, act.user_id) AS user_id,
+                   CONCAT_WS(' – ', COALESCE(lvl.name ->> %(lang)s, lvl.name ->> 'en_US'), act.call_note,
+                             act.skip_reason) AS description,
+                   act.amount, act.state AS action_state, act.call_outcome,
+                   COALESCE(act.executed_by_id, act.user_id) AS user_id,
                    'credit.action' AS res_model, act.id AS res_id
               FROM credit_action act
               JOIN credit_policy_level lvl ON lvl.id = act.level_id
@@ -56,25 +63,25 @@ class CreditDossier(models.Model):
             SELECT dsp.id * 10 + 4, dsp.date_opened, dsp.partner_id, dsp.company_id, comp.currency_id, 'dispute',
                    CONCAT_WS(' – ', dsp.name, COALESCE(rsn.name ->> %(lang)s, rsn.name ->> 'en_US'), dsp.state,
                              dsp.description),
-                   dsp.amount, dsp.user_id, 'credit.dispute', dsp.id
+                   dsp.amount, NULL, NULL, dsp.user_id, 'credit.dispute', dsp.id
               FROM credit_dispute dsp
               JOIN credit_dispute_reason rsn ON rsn.id = dsp.reason_id
               JOIN res_company comp ON comp.id = dsp.company_id
             UNION ALL
             SELECT prm.id * 10 + 5, prm.create_date::date, prm.partner_id, prm.company_id, comp.currency_id,
-                   'promise', CONCAT_WS(' – ', prm.date::text, prm.state, prm.note), prm.amount, prm.create_uid,
-                   'credit.promise', prm.id
+                   'promise', CONCAT_WS(' – ', prm.date::text, prm.state, prm.note), prm.amount, NULL, NULL,
+                   prm.create_uid, 'credit.promise', prm.id
               FROM credit_promise prm
               JOIN res_company comp ON comp.id = prm.company_id
             UNION ALL
             SELECT pln.id * 10 + 6, pln.create_date::date, pln.partner_id, pln.company_id, comp.currency_id, 'plan',
-                   CONCAT_WS(' – ', pln.name, pln.state), pln.amount_total, pln.create_uid,
+                   CONCAT_WS(' – ', pln.name, pln.state), pln.amount_total, NULL, NULL, pln.create_uid,
                    'credit.payment.plan', pln.id
               FROM credit_payment_plan pln
               JOIN res_company comp ON comp.id = pln.company_id
             UNION ALL
             SELECT pay.id * 10 + 7, pay.date, partner.commercial_partner_id, pay.company_id, pay.currency_id,
-                   'payment', CONCAT_WS(' – ', pay.name, pay.memo), pay.amount, pay.create_uid,
+                   'payment', CONCAT_WS(' – ', pay.name, pay.memo), pay.amount, NULL, NULL, pay.create_uid,
                    'account.payment', pay.id
               FROM account_payment pay
               JOIN res_partner partner ON partner.id = pay.partner_id
@@ -82,7 +89,7 @@ class CreditDossier(models.Model):
                AND pay.state NOT IN ('draft', 'canceled', 'rejected')
             UNION ALL
             SELECT msg.id * 10 + 8, msg.date::date, partner.commercial_partner_id, NULL, NULL, 'note',
-                   LEFT(REGEXP_REPLACE(msg.body, '<[^>]+>', ' ', 'g'), 300), NULL, author.id,
+                   LEFT(REGEXP_REPLACE(msg.body, '<[^>]+>', ' ', 'g'), 300), NULL, NULL, NULL, author.id,
                    'res.partner', partner.id
               FROM mail_message msg
               JOIN res_partner partner ON partner.id = msg.res_id

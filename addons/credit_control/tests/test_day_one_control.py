@@ -249,8 +249,7 @@ class TestCallOutcome(CreditControlCommon):
 class TestWorklistIsMyDay(CreditControlCommon):
     def test_today_opens_on_my_actions_with_groups_expanded(self):
         action = self.env.ref("credit_control.credit_action_worklist_action")
-        context = action._get_eval_context() and action.context
-        self.assertIn("'search_default_filter_my': 1", context)
+        self.assertIn("'search_default_filter_my': 1", action.context)
         search = self.env.ref("credit_control.credit_action_view_search")
         self.assertIn("""name="filter_my" string="My Actions" domain="[('user_id', '=', uid)]""", search.arch_db)
         list_view = self.env["credit.action"].get_view(view_type="list")
@@ -293,6 +292,7 @@ class TestCustomerDossier(CreditControlCommon):
         self.assertEqual(by_kind["email"].res_model, "credit.action")
         self.assertEqual(by_kind["email"].res_id, action.id)
         self.assertEqual(by_kind["email"].date, self._days(-2))
+        self.assertEqual(by_kind["email"].action_state, "done")
         self.assertEqual(by_kind["promise"].res_id, promise.id)
         self.assertAlmostEqual(by_kind["payment"].amount, 200.0, places=2)
         self.assertIn("verbouwing", by_kind["note"].description)
