@@ -6,7 +6,12 @@ class MailActivity(models.Model):
     _inherit = "mail.activity"
 
     credit_action_id = fields.Many2one(
-        "credit.action", string="Follow-up Action", index="btree_not_null", ondelete="set null", readonly=True
+        "credit.action",
+        string="Follow-up Action",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        groups="credit_control.group_credit_control_user",
     )
 
     def _action_done(self, feedback=False, attachment_ids=None):

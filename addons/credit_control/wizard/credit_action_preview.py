@@ -68,9 +68,16 @@ class CreditActionPreview(models.TransientModel):
         action._check_collector()
         edited = {}
         if action.channel == "email":
-            # the invoice PDFs the preview offered, and what the collector uploaded; nothing else they cannot read
-            offered = action._invoice_attachments() if action.level_id.attach_invoices else self.env["ir.attachment"]
-            (self.attachment_ids.sudo() - offered).with_env(self.env).check("read")
+            # the invoice PDFs the preview offered (on the invoices or the customer) and what the collector
+            # uploaded; never a document the collector cannot read
+            kept = self.attachment_ids.sudo()
+            offered = kept.filtered(
+                lambda a: (
+                    (a.res_model == "res.partner" and a.res_id == action.partner_id.id)
+                    or (a.res_model == "account.move" and a.res_id in action.invoice_ids.ids)
+                )
+            )
+            (kept - offered).with_env(self.env).check("read")
             edited[action.id] = {
                 "subject": self.subject,
                 "body_html": self.body_html,
