@@ -30,6 +30,8 @@ class CreditAction(models.Model):
         it in the preview (see wizard/credit_action_preview.py); it is sent instead of the template's text."""
         edited = edited or {}
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
+        # the story may have changed since the proposal: a paused or paid item's step is not taken
+        todo -= todo._credit_withdraw_paused()
         emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
         try:
             with self.env.cr.savepoint():
@@ -373,9 +375,10 @@ class CreditAction(models.Model):
             % (line.move_id.name, line.date_maturity or "", self._format(line.amount_residual))
             for line in self.line_ids
         )
-        return Markup("<table class='table table-sm'><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>") % (
+        return Markup("<table class='table table-sm'><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>%s") % (
             escape(self.env._("Invoice")),
             escape(self.env._("Due")),
             escape(self.env._("Open")),
             rows,
+            self._credit_netting_html(),
         )
