@@ -330,9 +330,17 @@ class CreditAction(models.Model):
     def action_approve(self):
         self._check_collector()
         self._execute()
-        return self._notify_done(self.env._("%(count)s action(s) approved.", count=len(self)))
+        message = self.env._("%(count)s action(s) approved.", count=len(self.filtered(lambda a: a.state == "done")))
+        withdrawn = self.filtered(lambda a: a.state == "cancelled")
+        if withdrawn:
+            message = self.env._(
+                "%(message)s %(count)s withdrawn: their items are paused or paid.",
+                message=message,
+                count=len(withdrawn),
+            )
+        return self._notify_done(message, warning=bool(withdrawn))
 
-    def _notify_done(self, message):
+    def _notify_done(self, message, warning=False):
         """Tell the collector what happened (Odoo's notification), then refresh the worklist."""
         failed = self.filtered(lambda a: a.state == "failed")
         if failed:
@@ -344,7 +352,7 @@ class CreditAction(models.Model):
             "tag": "display_notification",
             "params": {
                 "message": message,
-                "type": "warning" if failed else "success",
+                "type": "warning" if failed or warning else "success",
                 "sticky": False,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },

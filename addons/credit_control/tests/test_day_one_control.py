@@ -95,6 +95,18 @@ class TestReminderPreview(CreditControlCommon):
             preview.action_send()
         self.assertEqual(action.state, "proposed")
 
+    def test_a_reminder_whose_items_were_paused_meanwhile_is_withdrawn_not_sent(self):
+        action = self._proposal()
+        preview = self._preview(action)
+        action.line_ids.with_user(self.collector).write(
+            {"credit_excluded": True, "credit_excluded_reason": "Klant betwist de levering"}
+        )
+        self.env.flush_all()  # excluded in another request in real life; the withdrawal's query reads the table
+        result = preview.action_send()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertEqual(action.state, "cancelled")
+        self.assertFalse(action.mail_message_id)
+
     def test_bulk_approval_still_sends_the_template_text(self):
         action = self._proposal()
         action.with_user(self.collector).action_approve()

@@ -86,4 +86,7 @@ class CreditActionPreview(models.TransientModel):
         action._execute(edited=edited)
         if action.state == "failed":
             raise UserError(action.sudo().result)
+        if action.state != "done":
+            # withdrawn: its items were paused or paid since the proposal (the reason is the action's result)
+            return action._notify_done(action.sudo().result or "", warning=True)
         return action._notify_done(self.env._("Reminder sent to %(to)s.", to=self.email_to))
