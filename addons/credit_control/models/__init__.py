@@ -20,6 +20,7 @@ from . import (
     credit_report_mixin,
     credit_segment,
     ir_qweb,
+    mail_activity,
     mail_mail,
     mail_template,
     payment_transaction,

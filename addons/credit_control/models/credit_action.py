@@ -13,6 +13,14 @@ from .credit_policy_level import ACTION_TYPES, CONTACT_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
+CALL_OUTCOMES = [
+    ("reached", "Reached"),
+    ("not_reached", "Not Reached"),
+    ("promise", "Promise to Pay"),
+    ("dispute", "Dispute"),
+    ("callback", "Call Back"),
+]
+
 
 class CreditAction(models.Model):
     """One follow-up step for one customer at one level on one day, covering a set of open items.
@@ -116,11 +124,32 @@ class CreditAction(models.Model):
     )
     fee_move_id = fields.Many2one("account.move", string="Fee Invoice", readonly=True, index="btree_not_null")
     thanked = fields.Boolean(readonly=True, help="The customer was thanked after paying what this action followed up.")
+    recipient_phone = fields.Char(
+        string="Phone",
+        compute="_compute_recipient_phone",
+        help="The number to call: the contact's, else the customer's.",
+    )
+
+    # A call is logged with its outcome (see wizard/credit_action_call.py); its activity cannot be marked
+    # done without one (see mail_activity.py).
+    call_outcome = fields.Selection(CALL_OUTCOMES, readonly=True, tracking=True)
+    call_note = fields.Text(readonly=True, groups="credit_control.group_credit_control_user")
+    call_activity_id = fields.Many2one(
+        "mail.activity", string="Call Activity", readonly=True, ondelete="set null", index="btree_not_null"
+    )
 
     @api.depends("partner_id.name", "level_id.name", "date")
     def _compute_display_name(self):
         for action in self:
             action.display_name = f"{action.partner_id.name} – {action.level_id.name} ({action.date})"
+
+    @api.depends("recipient_id.phone", "recipient_id.mobile", "partner_id.phone", "partner_id.mobile")
+    def _compute_recipient_phone(self):
+        for action in self:
+            contact = action.recipient_id or action.partner_id
+            action.recipient_phone = (
+                contact.phone or contact.mobile or action.partner_id.phone or action.partner_id.mobile or False
+            )
 
     @api.depends("line_ids")
     def _compute_invoice_ids(self):
@@ -301,7 +330,70 @@ class CreditAction(models.Model):
     def action_approve(self):
         self._check_collector()
         self._execute()
-        return True
+        message = self.env._("%(count)s action(s) approved.", count=len(self.filtered(lambda a: a.state == "done")))
+        withdrawn = self.filtered(lambda a: a.state == "cancelled")
+        if withdrawn:
+            message = self.env._(
+                "%(message)s %(count)s withdrawn: their items are paused or paid.",
+                message=message,
+                count=len(withdrawn),
+            )
+        return self._notify_done(message, warning=bool(withdrawn))
+
+    def _notify_done(self, message, warning=False):
+        """Tell the collector what happened (Odoo's notification), then refresh the worklist."""
+        failed = self.filtered(lambda a: a.state == "failed")
+        if failed:
+            message = self.env._(
+                "%(message)s %(count)s failed: see the reason on the action.", message=message, count=len(failed)
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": "warning" if failed or warning else "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_preview(self):
+        """Open the reminder as it will go out, to read or edit it before sending."""
+        self.ensure_one()
+        self._check_collector()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Preview Reminder"),
+            "res_model": "credit.action.preview",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_action_id": self.id},
+        }
+
+    def action_log_call(self):
+        """Log the call of this phone action and its outcome."""
+        self.ensure_one()
+        if self.channel != "phone":
+            raise UserError(self.env._("Only phone actions have a call to log."))
+        if not self.env.user.has_group("credit_control.group_credit_control_user"):
+            raise AccessError(self.env._("Only credit control staff can work the follow-up worklist."))
+        if self.state not in ("proposed", "failed", "done") or (
+            self.state == "done" and self.call_outcome not in (False, "callback")
+        ):
+            raise UserError(self.env._("This call is logged already."))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Log Call"),
+            "res_model": "credit.action.call",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_action_id": self.id},
+        }
+
+    def action_open_dossier(self):
+        self.ensure_one()
+        return self.partner_id.action_credit_view_dossier()
 
     def action_skip(self):
         self._check_collector()

@@ -21,20 +21,25 @@ class CreditAction(models.Model):
     # Execution
     # ------------------------------------------------------------------
 
-    def _execute(self):
+    def _execute(self, edited=None):
         """Take the step of each proposed (or retried failed) action. Rendering, sending, fees and holds happen
         per action in its own savepoint: any failure marks that action failed, with its reason on the worklist,
-        and never stops the others."""
+        and never stops the others.
+
+        ``edited`` is {action id: {"subject", "body_html", "attachment_ids"}}: the email as the collector edited
+        it in the preview (see wizard/credit_action_preview.py); it is sent instead of the template's text."""
+        edited = edited or {}
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
         # the story may have changed since the proposal: a paused or paid item's step is not taken
         todo -= todo._credit_withdraw_paused()
-        emails = todo.filtered(lambda a: a.channel == "email")
+        emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
         try:
             with self.env.cr.savepoint():
                 rendered = emails._render_emails()
         except Exception:
             _logger.info("credit_control: batch rendering failed, rendering the reminders one by one")
             rendered = {}
+        rendered.update(edited)
         for action in todo:
             try:
                 with self.env.cr.savepoint():
@@ -125,7 +130,10 @@ class CreditAction(models.Model):
             )
         values = rendered or template._generate_template(self.ids, ("subject", "body_html"))[self.id]
         attachments = self.env["ir.attachment"]
-        if self.level_id.attach_invoices:
+        if "attachment_ids" in values:
+            # edited in the preview: exactly the attachments the collector kept
+            attachments = self.env["ir.attachment"].sudo().browse(values["attachment_ids"])
+        elif self.level_id.attach_invoices:
             attachments = self._invoice_attachments()
         # queued, not sent inside the run: the mail queue delivers, and a bounce fails the action
         message = (
@@ -329,17 +337,33 @@ class CreditAction(models.Model):
         return attachments
 
     def _execute_activity(self):
+        """A call (or a manual task) for the collector. A call's activity carries the number to dial as a
+        click-to-call link, the script and the items; it is done only when logged with its outcome."""
         level = self.level_id
         user = self.user_id or self.env.user
         note = Markup("%s%s") % (level.call_script or "", self._statement_html())
-        self.partner_id.sudo().activity_schedule(
+        if self.channel == "phone":
+            note = self._call_header_html() + note
+        activity = self.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_call" if self.channel == "phone" else "mail.mail_activity_data_todo",
             summary=self.env._("%(level)s: %(amount)s open", level=level.name, amount=self._format(self.amount)),
             note=note,
             user_id=user.id,
             date_deadline=self.date,
         )
+        if self.channel == "phone":
+            activity.credit_action_id = self
+            self.sudo().call_activity_id = activity
         return self.env._("Activity for %(user)s.", user=user.name)
+
+    def _call_header_html(self):
+        """Whom to call and the number as a ``tel:`` link."""
+        contact = self.recipient_id or self.partner_id
+        number = self.recipient_phone
+        if not number:
+            return Markup("<p>%s</p>") % self.env._("%(contact)s has no phone number.", contact=contact.name)
+        dial = "".join(char for char in number if char.isdigit() or char == "+")
+        return Markup('<p>%s: <a href="tel:%s">%s</a></p>') % (contact.name, dial, number)
 
     def _format(self, amount):
         return format_amount(self.env, amount, self.currency_id)

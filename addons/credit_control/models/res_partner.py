@@ -308,6 +308,11 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         return action
 
+    def action_credit_view_dossier(self):
+        """The customer's credit history in date order (see report/credit_dossier.py)."""
+        self.ensure_one()
+        return self.env["credit.dossier"]._action_for_partner(self)
+
     # Disputes, promises to pay and payment plans (smart buttons)
     credit_dispute_count = fields.Integer(
         string="Disputes", compute="_compute_credit_arrangement_counts", groups=CREDIT_STAFF_GROUPS

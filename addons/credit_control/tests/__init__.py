@@ -7,6 +7,7 @@ from . import (
     test_cashin_forecast,
     test_cfo_report,
     test_day_one_amounts,
+    test_day_one_control,
     test_dispute,
     test_fee_rules,
     test_followup_engine,

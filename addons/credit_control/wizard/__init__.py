@@ -1,4 +1,6 @@
 from . import (
+    credit_action_call,
+    credit_action_preview,
     credit_action_skip,
     credit_agency_export,
     credit_dispute_reject,

@@ -7,9 +7,8 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("credit_control_worklist", {
     steps: () => [
         {
-            content: "The worklist is grouped by collector: open my group",
+            content: "Today opens on my actions, grouped by collector, my group expanded",
             trigger: ".o_list_view .o_group_header:contains(tour_collector)",
-            run: "click",
         },
         {
             content: "Today's worklist shows the proposed call",
@@ -21,8 +20,12 @@ registry.category("web_tour.tours").add("credit_control_worklist", {
             run: "click",
         },
         {
-            content: "Approved actions leave the worklist",
-            trigger: ".o_list_view:not(:has(.o_data_row:contains(Garage Worklist)))",
+            content: "Approving says so",
+            trigger: ".o_notification:contains(approved)",
+        },
+        {
+            content: "The approved call stays on the worklist until it is logged",
+            trigger: ".o_data_row:contains(Garage Worklist):not(:has(button[name=action_approve])) button[name=action_log_call]",
         },
     ],
 });
