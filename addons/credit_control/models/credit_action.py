@@ -484,7 +484,8 @@ class CreditAction(models.Model):
         if not self:
             return self
         today = today or self.env.context.get("credit_followup_date") or fields.Date.context_today(self)
-        self.flush_recordset()
+        # the SQL reads the items, invoices and arrangements too: a pause written in this transaction counts
+        self.env.flush_all()
         rows = self.env.execute_query(self._credit_paused_sql(today, SQL("act.id = ANY(%s)", self.ids)))
         return self.browse([action_id for (action_id,) in rows])._credit_withdraw(today)
 
