@@ -6,6 +6,7 @@ from . import (
     test_best_channel,
     test_cashin_forecast,
     test_cfo_report,
+    test_day_one_texts,
     test_dispute,
     test_fee_rules,
     test_followup_engine,
