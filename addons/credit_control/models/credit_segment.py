@@ -185,7 +185,7 @@ class CreditSegment(models.Model):
                 expression.AND([eligible_domain, other._get_partner_domain(), [("id", "in", matched.ids)]])
             )
         moving = (matched - taken).filtered(
-            lambda p: (p.credit_segment_mode or "auto") == "auto" and p.credit_segment_id.id != own_id
+            lambda p: (p.credit_segment_mode or "auto") == "auto" and (not own_id or p.credit_segment_id.id != own_id)
         )
         return matched, moving
 
