@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
 from odoo.tools.misc import file_path
 
 from .common import TODAY, CreditControlCommon
@@ -109,6 +109,12 @@ class TestDayOneTexts(CreditControlCommon):
         self.assertTrue(invoice._portal_ensure_token() == token)
         self.assertIn("400.00", body)
         self.assertIn("within 7 days", body)
+
+    def test_the_general_reminder_carries_the_pay_now_link_too(self):
+        self.reminder.mail_template_id = self.env.ref("credit_control.mail_template_credit_reminder")
+        invoice = self._invoice(self.customer, 400.0, due_in=-8)
+        action = self._run()
+        self.assertEqual(self._pay_url_of(self._mail(action).body_html, invoice), invoice.access_token)
 
     def test_letter_carries_the_pay_now_url_and_its_template_text(self):
         self.reminder.unlink()
@@ -293,3 +299,23 @@ class TestRequestRelease(CreditControlCommon):
         self.assertEqual(found, self.blocked)
         found = SaleOrder.search([("credit_blocked", "=", False), ("id", "in", (self.blocked | self.free).ids)])
         self.assertEqual(found, self.free)
+
+
+@tagged("post_install", "-at_install")
+class TestPayNowLinkOpens(CreditControlCommon, HttpCase):
+    """The Pay now link of a reminder opens the invoice on the portal for the customer, without a login."""
+
+    def test_the_pay_now_link_of_an_email_opens_the_invoice(self):
+        template = self.env.ref("credit_control.mail_template_credit_first")
+        self._policy("Test policy", {"name": "Reminder", "days": 7, "mail_template_id": template.id})
+        invoice = self._invoice(self.customer, 400.0, due_in=-8)
+        action = self._run()
+        body = self._mail(action).body_html
+        match = re.search(rf'href="[^"]*(/my/invoices/{invoice.id}\?access_token=[^"]+)"', body)
+        self.assertTrue(match, "the reminder links to the invoice's portal page")
+        response = self.url_open(match.group(1).replace("&amp;", "&"))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(invoice.name, response.text)
+        # a wrong token opens nothing
+        response = self.url_open(f"/my/invoices/{invoice.id}?access_token=wrong", allow_redirects=False)
+        self.assertNotIn(invoice.name, response.text)
