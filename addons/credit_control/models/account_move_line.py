@@ -20,6 +20,7 @@ class AccountMoveLine(models.Model):
         string="Follow-up Level Date",
         readonly=True,
         copy=False,
+        groups="credit_control.group_credit_control_user",
         help="The day the follow-up level was executed (or skipped); the next level waits for the gap between the "
         "two levels' days from this day.",
     )

@@ -2,8 +2,11 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import nl_bik
 from .credit_policy_level import ACTION_TYPES, CONTACT_CHANNELS
@@ -63,8 +66,25 @@ class CreditAction(models.Model):
     invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids", string="Invoices")
     amount = fields.Monetary(
         readonly=True,
-        help="Open amount of the items when the action was created.",
+        help="What the customer owes for the items when the action was created: their open amount less the "
+        "customer's open credit notes and unallocated payments (Credits Netted).",
         groups="credit_control.group_credit_control_user",
+    )
+    amount_credit = fields.Monetary(
+        string="Credits Netted",
+        readonly=True,
+        help="The part of the customer's open credit notes and unallocated payments deducted from the items' open "
+        "amount: a customer whose credits cover its items is not reminded.",
+        groups="credit_control.group_credit_control_user",
+    )
+    credit_line_ids = fields.Many2many(
+        "account.move.line",
+        "credit_action_credit_line_rel",
+        "action_id",
+        "line_id",
+        string="Open Credits",
+        readonly=True,
+        help="The customer's open credit notes and unallocated payments when the action was created.",
     )
     amount_overdue = fields.Monetary(string="Overdue", readonly=True, groups="credit_control.group_credit_control_user")
     priority = fields.Float(
@@ -147,6 +167,45 @@ class CreditAction(models.Model):
         for line in self.line_ids:
             totals[line.currency_id] += line.amount_residual_currency
         return [(currency, currency.round(amount)) for currency, amount in totals.items()]
+
+    def _credit_netting_html(self):
+        """The customer's open credits netted on this reminder, and the amount to pay, as a small HTML table for
+        the reminder templates and activities; empty when nothing was netted. In the recipient's language when
+        rendered by a template (the template renders in it)."""
+        self.ensure_one()
+        if not self.amount_credit:
+            return Markup("")
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td>%s</td><td style='text-align: right;'>%s</td></tr>")
+            % (
+                line.move_id.name or "",
+                format_date(self.env, line.date_maturity or line.date),
+                format_amount(self.env, line.amount_residual_currency, line.currency_id),
+            )
+            for line in self.credit_line_ids
+        )
+        total = Markup(
+            "<tr><td colspan='2' style='text-align: right;'>%s</td><td style='text-align: right;'>%s</td></tr>"
+            "<tr><td colspan='2' style='text-align: right;'><strong>%s</strong></td>"
+            "<td style='text-align: right;'><strong>%s</strong></td></tr>"
+        ) % (
+            self.env._("Open credits deducted"),
+            format_amount(self.env, -self.amount_credit, self.currency_id),
+            self.env._("Amount to pay"),
+            format_amount(self.env, self.amount, self.currency_id),
+        )
+        return Markup(
+            "<p>%s</p><table style='width: 100%%; border-collapse: collapse;' cellpadding='4'>"
+            "<tr style='border-bottom: 1px solid #ccc;'><th style='text-align: left;'>%s</th>"
+            "<th style='text-align: left;'>%s</th><th style='text-align: right;'>%s</th></tr>%s%s</table>"
+        ) % (
+            self.env._("Your open credit notes and payments not yet allocated are deducted:"),
+            self.env._("Credit note or payment"),
+            self.env._("Date"),
+            self.env._("Open amount"),
+            rows,
+            total,
+        )
 
     def write(self, vals):
         # Collectors postpone (date) and reassign (collector) proposals; the rest changes only
@@ -320,6 +379,106 @@ class CreditAction(models.Model):
         failed._check_collector()
         failed._execute()
         return True
+
+    # ------------------------------------------------------------------
+    # Proposals whose items became paused are withdrawn
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _credit_paused_sql(self, today, action_filter):
+        """The proposed or failed actions (restricted by the SQL ``action_filter`` on ``act``) with an item that is
+        no longer to follow up on ``today``: paid, or paused as ``account.move.line._credit_exclusion_sql`` says
+        (dispute, promise, plan, exclusion, agency hand-over)."""
+        Line = self.env["account.move.line"]
+        return SQL(
+            """
+            SELECT DISTINCT act.id
+              FROM credit_action act
+              JOIN credit_action_account_move_line_rel rel ON rel.action_id = act.id
+              JOIN account_move_line aml ON aml.id = rel.line_id
+              JOIN account_account acc ON acc.id = aml.account_id
+             WHERE act.state IN ('proposed', 'failed')
+               AND %(action_filter)s
+               AND NOT (%(open_item)s AND %(exclusions)s)
+            """,
+            action_filter=action_filter,
+            open_item=Line._credit_open_item_sql("aml", "acc"),
+            exclusions=Line._credit_exclusion_sql("aml", today),
+        )
+
+    @api.model
+    def _credit_withdraw_paused_proposals(self, company, today):
+        """The daily run's part: withdraw ``company``'s proposals whose items became paused (one query to find
+        them). Returns the actions withdrawn."""
+        self.flush_model()
+        rows = self.env.execute_query(self._credit_paused_sql(today, SQL("act.company_id = %s", company.id)))
+        return self.browse([action_id for (action_id,) in rows])._credit_withdraw(today)
+
+    def _credit_withdraw_paused(self, today=None):
+        """Withdraw those of these actions whose items became paused since they were proposed (one query to find
+        them); returns the actions withdrawn. Called before any step is taken."""
+        if not self:
+            return self
+        today = today or self.env.context.get("credit_followup_date") or fields.Date.context_today(self)
+        self.flush_recordset()
+        rows = self.env.execute_query(self._credit_paused_sql(today, SQL("act.id = ANY(%s)", self.ids)))
+        return self.browse([action_id for (action_id,) in rows])._credit_withdraw(today)
+
+    def _credit_pause_reasons(self, today):
+        """Why this action's items are no longer to follow up on ``today``, one sentence per item."""
+        self.ensure_one()
+        lines = self.sudo().line_ids
+        pauses = lines.move_id._credit_pause_records(today)
+        reasons = []
+        for line in lines:
+            name = line.move_id.name or line.display_name
+            if line.reconciled or line.currency_id.is_zero(line.amount_residual_currency) or line.amount_residual <= 0:
+                reasons.append(self.env._("%(item)s is paid.", item=name))
+            elif line.credit_excluded:
+                reasons.append(self.env._("%(item)s is excluded from follow-up.", item=name))
+            elif line.credit_agency_id:
+                reasons.append(
+                    self.env._(
+                        "%(item)s is handed over to collection agency %(agency)s.",
+                        item=name,
+                        agency=line.credit_agency_id.name,
+                    )
+                )
+            elif pauses.get(line.move_id):
+                reasons.append(
+                    self.env._(
+                        "%(item)s is paused by %(records)s.",
+                        item=name,
+                        records=", ".join(
+                            f"{record._description} {record.display_name}" for record in pauses[line.move_id]
+                        ),
+                    )
+                )
+        return reasons
+
+    def _credit_withdraw(self, today):
+        """Withdraw these proposals: cancelled, never executed, with the reason as their result and in their
+        chatter; their items' day is free again, so the run proposes what is still to follow up."""
+        withdrawn = self.browse()
+        for action in self:
+            reasons = action._credit_pause_reasons(today)
+            if not reasons:
+                continue
+            result = self.env._("Withdrawn: %(reasons)s", reasons=" ".join(reasons))
+            action.sudo().write(
+                {
+                    "state": "cancelled",
+                    "result": result,
+                    "executed_by_id": self.env.user.id,
+                    "executed_on": fields.Datetime.now(),
+                }
+            )
+            action.sudo().message_post(body=result, subtype_xmlid="mail.mt_note")
+            withdrawn |= action
+        # the run's next query (its candidates) reads the states from the table
+        withdrawn.flush_recordset()
+        self.env["credit.followup.step"]._release(withdrawn)
+        return withdrawn
 
     def action_open_partner(self):
         self.ensure_one()

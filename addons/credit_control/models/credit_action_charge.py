@@ -45,7 +45,8 @@ class CreditAction(models.Model):
         if level.fee_type == "be_consumer":
             reminders = earlier.filtered(lambda a: a.channel in ("email", "letter"))
             number = len(reminders) + (1 if self.channel in ("email", "letter") else 0)
-            fee = float(be_consumer.be_reminder_fee(number, postage=level.fee_amount))
+            # art. XIX.2 CEL: the postage of the level counts only for a reminder sent by post
+            fee = float(be_consumer.be_reminder_fee(number, postage=level.fee_amount, by_post=self.channel == "letter"))
             return fee, "" if fee else self.env._("The first reminder is free (Book XIX CEL).")
         return 0.0, ""
 

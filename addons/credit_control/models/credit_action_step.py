@@ -26,6 +26,8 @@ class CreditAction(models.Model):
         per action in its own savepoint: any failure marks that action failed, with its reason on the worklist,
         and never stops the others."""
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
+        # the story may have changed since the proposal: a paused or paid item's step is not taken
+        todo -= todo._credit_withdraw_paused()
         emails = todo.filtered(lambda a: a.channel == "email")
         try:
             with self.env.cr.savepoint():
@@ -288,9 +290,11 @@ class CreditAction(models.Model):
                     cell % (right, Markup("<strong>%s</strong>") % self._format(self.interest_amount)),
                 )
             )
-        return Markup('<table style="width: 100%%; border-collapse: collapse;" cellpadding="4">%s</table>') % Markup(
+        table = Markup('<table style="width: 100%%; border-collapse: collapse;" cellpadding="4">%s</table>') % Markup(
             ""
         ).join(rows)
+        # the open credits deducted and the amount to pay, when credits were netted
+        return table + self._credit_netting_html()
 
     def _text_message(self):
         """The rendered text of the level's SMS template, in the recipient's language."""
@@ -410,9 +414,10 @@ class CreditAction(models.Model):
             % (line.move_id.name, line.date_maturity or "", self._format(line.amount_residual))
             for line in self.line_ids
         )
-        return Markup("<table class='table table-sm'><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>") % (
+        return Markup("<table class='table table-sm'><tr><th>%s</th><th>%s</th><th>%s</th></tr>%s</table>%s") % (
             escape(self.env._("Invoice")),
             escape(self.env._("Due")),
             escape(self.env._("Open")),
             rows,
+            self._credit_netting_html(),
         )

@@ -25,6 +25,10 @@ _logger = logging.getLogger(__name__)
 
 # Customers per batch: a worker handles one batch per transaction.
 BATCH_SIZE = 500
+# Not a fault of one customer, batch or company but of the worker itself: out of memory, a lost database connection,
+# a serialization failure. The transaction is lost anyway; these go up to Odoo's cron runner, which retries, and
+# the batches not committed stay waiting for the resume.
+CRASHES = (MemoryError, psycopg2.OperationalError)
 # Worker crons when the setting is not given.
 DEFAULT_WORKERS = 2
 WORKERS_PARAM = "credit_control.followup_workers"
@@ -224,6 +228,8 @@ class CreditFollowupRun(models.Model):
                             self.with_company(company)._plan(company, today)
                         else:
                             self.with_company(company)._run_followup(company, today)
+            except CRASHES:
+                raise
             except Exception as error:
                 _logger.exception("credit_control: follow-up of %s failed", company.name)
                 if committing:
@@ -270,6 +276,8 @@ class CreditFollowupRun(models.Model):
             try:
                 with self.env.cr.savepoint():
                     step()
+            except CRASHES:
+                raise
             except Exception as error:
                 _logger.exception("credit_control: %s of %s failed", name, company.name)
                 today = fields.Date.context_today(self)
@@ -300,6 +308,8 @@ class CreditFollowupRun(models.Model):
             self.env[model].flush_model()
         run = self.sudo()._get_run(company, today)
         self._send_thank_you(company)
+        # proposals whose items became paused or paid are withdrawn: their items still to follow up are free again
+        self.env["credit.action"]._credit_withdraw_paused_proposals(company, today)
         waiting = {
             partner_id
             for batch in run.batch_ids.filtered(lambda b: b.state == "pending")
@@ -325,7 +335,8 @@ class CreditFollowupRun(models.Model):
     def _candidates_sql(self, company, today, partner_ids=None):
         """Open items that reached their next level today, with that level (one query, all items); named columns:
         line_id, partner_id, level_id, residual, is_overdue, late_ratio, collector_id, current_level_id,
-        expected_overdue.
+        expected_overdue, credit (the customer's open credit notes and unallocated payments, a positive amount) and
+        credit_line_ids (those items).
 
         An item moves at most one level per day: the next level after the last one executed, when the item is
         at least that many days past due *and* the gap between the two levels' days has passed since the last
@@ -337,6 +348,11 @@ class CreditFollowupRun(models.Model):
         key = str(company.id)
         exclusions = self.env["account.move.line"]._credit_exclusion_sql("aml", today)
         partner_filter = SQL("AND cp.id = ANY(%s)", list(partner_ids)) if partner_ids is not None else SQL("")
+        credit_filter = (
+            SQL("AND cp_credit.commercial_partner_id = ANY(%s)", list(partner_ids))
+            if partner_ids is not None
+            else SQL("")
+        )
         return SQL(
             """
             SELECT aml.id AS line_id, cp.id AS partner_id, nxt.id AS level_id, aml.amount_residual AS residual,
@@ -344,11 +360,29 @@ class CreditFollowupRun(models.Model):
                    COALESCE((cp.credit_late_ratio ->> %(key)s)::numeric, 0) AS late_ratio,
                    (cp.credit_collector_id ->> %(key)s)::int AS collector_id,
                    aml.credit_level_id AS current_level_id,
-                   (cp.credit_expected_overdue ->> %(key)s)::numeric AS expected_overdue
+                   (cp.credit_expected_overdue ->> %(key)s)::numeric AS expected_overdue,
+                   COALESCE(credit.amount, 0) AS credit,
+                   credit.line_ids AS credit_line_ids
               FROM account_move_line aml
               JOIN account_account acc ON acc.id = aml.account_id
               JOIN res_partner p ON p.id = aml.partner_id
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
+              -- the customer's open credit notes and unallocated payments, netted as the statistics net them
+              LEFT JOIN (
+                    SELECT cp_credit.commercial_partner_id AS partner_id,
+                           -SUM(credit_line.amount_residual) AS amount,
+                           ARRAY_AGG(credit_line.id ORDER BY credit_line.date_maturity, credit_line.id) AS line_ids
+                      FROM account_move_line credit_line
+                      JOIN account_account credit_acc ON credit_acc.id = credit_line.account_id
+                      JOIN res_partner cp_credit ON cp_credit.id = credit_line.partner_id
+                     WHERE credit_line.company_id = %(company)s
+                       AND credit_line.parent_state = 'posted'
+                       AND credit_acc.account_type = 'asset_receivable'
+                       AND NOT credit_line.reconciled
+                       AND credit_line.amount_residual < 0
+                       %(credit_filter)s
+                  GROUP BY cp_credit.commercial_partner_id
+              ) credit ON credit.partner_id = cp.id
               LEFT JOIN credit_segment seg ON seg.id = (cp.credit_segment_id ->> %(key)s)::int
               JOIN credit_policy pol ON pol.id = COALESCE(seg.policy_id, %(default_policy)s) AND pol.active
               LEFT JOIN credit_policy_level cur ON cur.id = aml.credit_level_id
@@ -388,6 +422,7 @@ class CreditFollowupRun(models.Model):
             default_policy=company.credit_default_policy_id.id or None,
             exclusions=exclusions,
             partner_filter=partner_filter,
+            credit_filter=credit_filter,
             open_item=self.env["account.move.line"]._credit_open_item_sql("aml", "acc"),
         )
 
@@ -492,7 +527,7 @@ class CreditFollowupRun(models.Model):
         try:
             with self.env.cr.savepoint():
                 actions = run._process_batch(batch)
-        except MemoryError:
+        except CRASHES:
             raise  # a crash: the batch stays waiting, for the resume
         except Exception as error:
             _logger.exception("credit_control: follow-up batch %s of %s failed", batch.id, run.display_name)
@@ -672,6 +707,24 @@ class CreditFollowupRun(models.Model):
         amount = float(expected_overdue) if expected_overdue is not None else overdue
         return amount * (1.0 + late_ratio)
 
+    @api.model
+    def _net_credits(self, company, groups, credits, levels):
+        """Deduct each customer's open credits (credit notes, unallocated payments) from its groups of items,
+        the most advanced level first (its items are the oldest), as the statistics net them: sets each group's
+        ``credit`` (deducted), ``net`` (what the customer owes for the items), ``overdue_net`` and
+        ``credit_lines``. ``credits``: {customer: (open credits, their items)}."""
+        currency = company.currency_id
+        days = {level.id: level.days for level in levels}
+        left = {partner_id: amount for partner_id, (amount, _lines) in credits.items()}
+        for partner_id, level_id in sorted(groups, key=lambda key: (key[0], -days[key[1]], key[1])):
+            group = groups[(partner_id, level_id)]
+            deducted = currency.round(max(min(left.get(partner_id, 0.0), group["amount"]), 0.0))
+            left[partner_id] = left.get(partner_id, 0.0) - deducted
+            group["credit"] = deducted
+            group["net"] = currency.round(group["amount"] - deducted)
+            group["overdue_net"] = currency.round(max(group["overdue"] - deducted, 0.0))
+            group["credit_lines"] = credits.get(partner_id, (0.0, []))[1] if deducted else []
+
     def _create_actions(self, company, today, rows):
         """Today's actions for the candidate ``rows`` (dicts of ``_candidates_sql``), one per customer and level.
 
@@ -682,6 +735,7 @@ class CreditFollowupRun(models.Model):
         groups = defaultdict(
             lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False, "expected": None}
         )
+        credits = {}
         for row in rows:
             if row["line_id"] not in claimed:
                 continue
@@ -692,10 +746,21 @@ class CreditFollowupRun(models.Model):
             group["late"] = float(row["late_ratio"])
             group["collector"] = row["collector_id"]
             group["expected"] = row["expected_overdue"]  # the customer's expected overdue (None before a prediction)
+            credits[row["partner_id"]] = (float(row["credit"] or 0.0), row["credit_line_ids"] or [])
         Action = self.env["credit.action"]
         if not groups:
             return Action
         levels = self.env["credit.policy.level"].browse({level_id for _partner, level_id in groups})
+        self._net_credits(company, groups, credits, levels)
+        covered = [key for key, group in groups.items() if group["net"] <= 0]
+        if covered:
+            # a customer whose open credits cover the items owes nothing for them: no action, and the items'
+            # day is free again
+            self.env["credit.followup.step"]._release_lines(
+                [line_id for key in covered for line_id in groups.pop(key)["lines"]], today
+            )
+        if not groups:
+            return Action
         invoice_contacts = self._invoice_contacts({partner_id for partner_id, _level in groups})
         channel = {level.id: level.action_type for level in levels}
         vals_list = []
@@ -711,9 +776,11 @@ class CreditFollowupRun(models.Model):
                     "date": today,
                     "user_id": group["collector"],
                     "line_ids": [Command.set(group["lines"])],
-                    "amount": company.currency_id.round(group["amount"]),
-                    "amount_overdue": company.currency_id.round(group["overdue"]),
-                    "priority": self._priority(group["overdue"], group["expected"], group["late"]),
+                    "credit_line_ids": [Command.set(group["credit_lines"])],
+                    "amount": group["net"],
+                    "amount_credit": group["credit"],
+                    "amount_overdue": group["overdue_net"],
+                    "priority": self._priority(group["overdue_net"], group["expected"], group["late"]),
                 }
             )
         actions = Action.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
@@ -790,6 +857,17 @@ class CreditFollowupStep(models.Model):
                  WHERE rel.action_id = ANY(%s) AND step.line_id = rel.line_id AND step.date = %s
                 """,
                 actions.ids,
+                today,
+            )
+        )
+
+    @api.model
+    def _release_lines(self, line_ids, today):
+        """Free today's step of these items, claimed but not taken by any action."""
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM credit_followup_step WHERE line_id = ANY(%s) AND date = %s AND action_id IS NULL",
+                list(line_ids),
                 today,
             )
         )

@@ -8,16 +8,19 @@ RATE_TYPES = [
     ("nl_consumer", "Dutch statutory interest (art. 6:119 BW)"),
     ("nl_commercial", "Dutch commercial interest (art. 6:119a BW)"),
     ("be_late_payment", "Belgian late-payment interest (Act of 2 August 2002)"),
+    ("be_legal", "Belgian legal interest rate (Act of 5 May 1865)"),
 ]
-# Dutch statutory interest is added to the principal at the end of each year (art. 6:119 lid 2 BW).
+# Dutch statutory interest is added to the principal at the end of each year (art. 6:119 lid 2 BW). Belgian interest
+# is never compounded automatically: the legal rate of the Act of 5 May 1865, which a Belgian consumer owes when no rate
+# was agreed, and the rate of the Act of 2 August 2002, which caps an agreed rate (Book XIX CEL, art. XIX.4).
 COMPOUND_YEARLY = {"nl_consumer", "nl_commercial"}
 
 
 class CreditInterestRate(models.Model):
     """A statutory interest rate in force from a date until the next rate of the same kind.
 
-    Shipped as data up to the last published half-year; the credit manager adds each new rate when it is
-    published (1 January and 1 July).
+    Shipped as data up to the last published rate; the credit manager adds each new rate when it is published
+    (1 January and 1 July; the Belgian legal rate once a year, from 1 January).
     """
 
     _name = "credit.interest.rate"

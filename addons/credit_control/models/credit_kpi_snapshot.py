@@ -179,6 +179,39 @@ class CreditKpiSnapshot(models.Model):
         "(Monday to Friday).",
     )
 
+    # Whether each KPI could be measured: the views show *—* for one that could not (the ORM reads NULL as 0.0)
+    dso_count_back_measured = fields.Boolean(string="DSO (Count-Back) Measured", compute="_compute_kpi_measured")
+    dso_standard_measured = fields.Boolean(string="DSO (Standard) Measured", compute="_compute_kpi_measured")
+    bpdso_measured = fields.Boolean(string="Best Possible DSO Measured", compute="_compute_kpi_measured")
+    add_days_measured = fields.Boolean(string="Average Days Delinquent Measured", compute="_compute_kpi_measured")
+    cei_measured = fields.Boolean(string="Collection Effectiveness Measured", compute="_compute_kpi_measured")
+    percent_current_measured = fields.Boolean(string="Current Measured", compute="_compute_kpi_measured")
+    promise_kept_rate_measured = fields.Boolean(string="Promises Kept Measured", compute="_compute_kpi_measured")
+    dispute_cycle_days_measured = fields.Boolean(string="Dispute Cycle Time Measured", compute="_compute_kpi_measured")
+    actions_per_day_measured = fields.Boolean(string="Actions per Day Measured", compute="_compute_kpi_measured")
+
+    @api.depends(*KPI_FIELDS)
+    def _compute_kpi_measured(self):
+        """Read from the table which KPIs are NULL (not measurable), in one query for all the snapshots."""
+        stored = self.filtered("id")
+        self.flush_model(KPI_FIELDS)
+        rows = {
+            row.pop("id"): row
+            for row in self.env.execute_query_dict(
+                SQL(
+                    "SELECT id, %s FROM credit_kpi_snapshot WHERE id = ANY(%s)",
+                    SQL(", ").join(
+                        SQL("%s IS NOT NULL AS %s", SQL.identifier(name), SQL.identifier(name)) for name in KPI_FIELDS
+                    ),
+                    stored.ids,
+                )
+            )
+        }
+        for snapshot in self:
+            measured = rows.get(snapshot.id, {})
+            for name in KPI_FIELDS:
+                snapshot[f"{name}_measured"] = measured.get(name, False)
+
     cfo_report_sent = fields.Datetime(
         string="CFO Report Sent On",
         readonly=True,

@@ -179,9 +179,16 @@ class ResPartner(models.Model):
         company_dependent=True,
         readonly=True,
         digits=(16, 4),
-        help="Share of the customer's promises to pay that were kept, of those kept or broken.",
+        help="Share of the customer's promises to pay that were kept, of those kept or broken; empty when none "
+        "was decided yet.",
         groups=CREDIT_STAFF_GROUPS,
         copy=False,
+    )
+    credit_promise_decided = fields.Boolean(
+        string="Promises Decided",
+        compute="_compute_credit_promise_decided",
+        help="The customer has a promise to pay kept or broken in this company: Promises Kept is measured.",
+        groups=CREDIT_STAFF_GROUPS,
     )
 
     # ------------------------------------------------------------------
@@ -276,6 +283,24 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.credit_action_count = counts.get(partner.commercial_partner_id, 0)
+
+    @api.depends_context("company")
+    def _compute_credit_promise_decided(self):
+        decided = {
+            partner
+            for (partner,) in self.env["credit.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("state", "in", ("kept", "broken")),
+                ],
+                ["partner_id"],
+            )
+        }
+        for partner in self:
+            partner.credit_promise_decided = partner.commercial_partner_id in decided
 
     def action_credit_view_actions(self):
         self.ensure_one()

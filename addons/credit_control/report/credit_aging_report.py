@@ -13,6 +13,9 @@ BUCKETS = [
 class CreditAgingReport(models.Model):
     """Open receivables by age: one row per open receivable journal item, read as a pivot, graph or list.
 
+    Open credits (credit notes, payments not yet allocated) are in the *Not Due* bucket: a customer's total is its
+    net balance, and the overdue buckets show the invoices still owed (the CFO report nets them per customer).
+
     A SQL query (``_table_query``), so that pivots over the whole book are one aggregate query. Days
     overdue count from the database's current date.
     """
@@ -55,8 +58,13 @@ class CreditAgingReport(models.Model):
                            (cp.credit_segment_id ->> aml.company_id::text)::int AS segment_id,
                            (cp.credit_collector_id ->> aml.company_id::text)::int AS collector_id,
                            aml.date_maturity,
-                           GREATEST(CURRENT_DATE - COALESCE(aml.date_maturity, aml.date), 0) AS days_overdue,
+                           CASE WHEN aml.amount_residual < 0 THEN 0
+                                ELSE GREATEST(CURRENT_DATE - COALESCE(aml.date_maturity, aml.date), 0)
+                           END AS days_overdue,
                            CASE
+                               -- open credits (credit notes, unallocated payments) are the customer's to use now:
+                               -- they stand in the not-due column, so the overdue columns show what is owed
+                               WHEN aml.amount_residual < 0 THEN '0_not_due'
                                WHEN CURRENT_DATE - COALESCE(aml.date_maturity, aml.date) <= 0 THEN '0_not_due'
                                WHEN CURRENT_DATE - COALESCE(aml.date_maturity, aml.date) <= 30 THEN '1_30'
                                WHEN CURRENT_DATE - COALESCE(aml.date_maturity, aml.date) <= 60 THEN '31_60'

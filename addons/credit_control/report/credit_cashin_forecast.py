@@ -13,7 +13,9 @@ class CreditCashinForecast(models.Model):
     An item is expected on its due date plus the days late predicted for its invoice (the nightly payment
     prediction; 0 for entries without one), and never before today: what was expected earlier and is still
     open is expected now, in this week. Weeks start on Monday; what is expected after the 13th week is left
-    out. Today is the user's today (``fields.Date.context_today``), so the report and its tests agree on it.
+    out. A customer's open credits (credit notes, unallocated payments) are deducted from its items, the first
+    expected first: nothing is expected from a customer whose credits cover its invoices. Today is the user's
+    today (``fields.Date.context_today``), so the report and its tests agree on it.
     A SQL query (``_table_query``), so that the graph over the whole book is one aggregate query.
     """
 
@@ -42,9 +44,20 @@ class CreditCashinForecast(models.Model):
         today = fields.Date.context_today(self)
         return SQL(
             """
-            SELECT item.*,
+            SELECT item.id, item.move_line_id, item.move_id, item.partner_id, item.company_id,
+                   item.company_currency_id, item.segment_id, item.collector_id, item.date_maturity,
+                   item.expected_days_late, item.date_expected,
+                   -- the customer's open credits pay its items first expected first: an item is expected
+                   -- for what its customer's credits leave of it
+                   LEAST(item.amount_residual, item.running_total - COALESCE(credit.amount, 0)) AS amount_residual,
                    date_trunc('week', item.date_expected)::date AS week
               FROM (
+                    SELECT expected.*,
+                           SUM(expected.amount_residual) OVER (
+                               PARTITION BY expected.company_id, expected.partner_id
+                               ORDER BY expected.date_expected, expected.id
+                           ) AS running_total
+                      FROM (
                     SELECT aml.id,
                            aml.id AS move_line_id,
                            aml.move_id,
@@ -70,8 +83,22 @@ class CreditCashinForecast(models.Model):
                        AND acc.account_type = 'asset_receivable'
                        AND NOT aml.reconciled
                        AND aml.amount_residual > 0
+                      ) expected
               ) item
+              LEFT JOIN (
+                    SELECT credit_line.company_id, cp.id AS partner_id, -SUM(credit_line.amount_residual) AS amount
+                      FROM account_move_line credit_line
+                      JOIN account_account acc ON acc.id = credit_line.account_id
+                      JOIN res_partner p ON p.id = credit_line.partner_id
+                      JOIN res_partner cp ON cp.id = p.commercial_partner_id
+                     WHERE credit_line.parent_state = 'posted'
+                       AND acc.account_type = 'asset_receivable'
+                       AND NOT credit_line.reconciled
+                       AND credit_line.amount_residual < 0
+                  GROUP BY credit_line.company_id, cp.id
+              ) credit ON credit.company_id = item.company_id AND credit.partner_id = item.partner_id
              WHERE item.date_expected < date_trunc('week', %(today)s::date)::date + %(days)s
+               AND item.running_total - COALESCE(credit.amount, 0) > 0
             """,
             today=today,
             days=FORECAST_WEEKS * DAYS_PER_WEEK,

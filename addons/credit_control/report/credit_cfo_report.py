@@ -28,6 +28,37 @@ class ReportCreditCfo(models.AbstractModel):
         )
 
     @api.model
+    def _top_overdue(self, company, limit=10):
+        """[(customer, overdue amount, most days overdue)] of the customers who owe the most overdue, net of their
+        open credits (credit notes, unallocated payments; the aging has them in the not-due bucket), as the
+        statistics net them: a customer whose credits cover its overdue invoices is not among them. Two
+        aggregate queries, whatever the number of customers."""
+        Aging = self.env["credit.aging.report"]
+        overdue = Aging._read_group(
+            [("company_id", "=", company.id), ("bucket", "!=", "0_not_due")],
+            ["partner_id"],
+            ["amount_residual:sum", "days_overdue:max"],
+        )
+        credits = dict(
+            Aging._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("amount_residual", "<", 0),
+                    ("partner_id", "in", [partner.id for partner, _amount, _days in overdue]),
+                ],
+                ["partner_id"],
+                ["amount_residual:sum"],
+            )
+        )
+        currency = company.currency_id
+        net = [
+            (partner, currency.round(amount + credits.get(partner, 0.0)), days)
+            for partner, amount, days in overdue
+            if currency.round(amount + credits.get(partner, 0.0)) > 0
+        ]
+        return sorted(net, key=lambda row: (-row[1], row[0].id))[:limit]
+
+    @api.model
     def _cfo_values(self, snapshot):
         """What the CFO report shows for this company snapshot, read with aggregates (no per-record reads)."""
         snapshot.ensure_one()
@@ -36,13 +67,7 @@ class ReportCreditCfo(models.AbstractModel):
         bucket_labels = dict(Aging._fields["bucket"]._description_selection(self.env))
         aging_rows = dict(Aging._read_group([("company_id", "=", company.id)], ["bucket"], ["amount_residual:sum"]))
         aging = [(label, aging_rows.get(bucket, 0.0)) for bucket, label in bucket_labels.items()]
-        top_overdue = Aging._read_group(
-            [("company_id", "=", company.id), ("bucket", "!=", "0_not_due")],
-            ["partner_id"],
-            ["amount_residual:sum", "days_overdue:max"],
-            order="amount_residual:sum desc",
-            limit=10,
-        )
+        top_overdue = self._top_overdue(company)
         trend = snapshot.search(
             [("company_id", "=", company.id), ("scope", "=", "company"), ("date_to", "<=", snapshot.date_to)],
             order="date_to desc",

@@ -66,9 +66,29 @@ class TestBelgianConsumerRules(BaseCase):
         self.assertEqual(be_consumer.be_reminder_fee(2), D("7.50"))
         self.assertEqual(be_consumer.be_reminder_fee(3, postage=D("1.43")), D("8.93"))
 
+    def test_cap_applies_to_every_further_reminder(self):
+        # art. XIX.2 CEL sets no yearly number of charged reminders: each further one may cost the cap
+        self.assertEqual([be_consumer.be_reminder_fee(n, postage=D("1.43")) for n in (2, 3, 4)], [D("8.93")] * 3)
+
+    def test_an_email_reminder_has_no_postage(self):
+        self.assertEqual(be_consumer.be_reminder_fee(2, postage=D("1.43"), by_post=False), D("7.50"))
+        self.assertEqual(be_consumer.be_reminder_fee(1, postage=D("1.43"), by_post=False), D("0.00"))
+
+    def test_regular_supply_reminders_about_three_due_dates_a_year_are_free(self):
+        # a subscription: every reminder about the first three due dates reminded in a year is free, even a second one
+        for due_date in (1, 2, 3):
+            self.assertEqual(be_consumer.be_reminder_fee(2, postage=1, regular_supply_due_date=due_date), D("0.00"))
+        # from the fourth due date of the year even the first reminder may cost the cap
+        self.assertEqual(be_consumer.be_reminder_fee(1, postage=1, regular_supply_due_date=4), D("8.50"))
+        self.assertEqual(be_consumer.be_reminder_fee(1, postage=1, by_post=False, regular_supply_due_date=4), D("7.50"))
+
     def test_reminders_are_numbered_from_one(self):
         with self.assertRaises(ValueError):
             be_consumer.be_reminder_fee(0)
+        with self.assertRaises(ValueError):
+            be_consumer.be_reminder_fee(1, regular_supply_due_date=0)
+        with self.assertRaises(ValueError):
+            be_consumer.be_reminder_fee(2, postage=-1)
 
     def test_damages_are_capped_at_20_euros_up_to_150(self):
         self.assertEqual(be_consumer.be_damages_cap(100), D("20.00"))
@@ -86,11 +106,16 @@ class TestBelgianConsumerRules(BaseCase):
     def test_damages_never_exceed_2000_euros(self):
         self.assertEqual(be_consumer.be_damages_cap(40000), D("2000.00"))
 
-    def test_email_reminder_term_starts_the_next_working_day(self):
-        # sent Monday 4 March: term 5-18 March, chargeable Tuesday 19 March
+    def test_email_reminder_term_starts_the_next_calendar_day(self):
+        # art. XIX.2 CEL: sent Monday 4 March, the term runs 5-18 March, chargeable Tuesday 19 March
         self.assertEqual(be_consumer.be_first_chargeable_date(date(2024, 3, 4), by_email=True), date(2024, 3, 19))
-        # sent Friday 8 March: term starts Monday 11 March
-        self.assertEqual(be_consumer.be_first_chargeable_date(date(2024, 3, 8), by_email=True), date(2024, 3, 25))
+        # sent Friday 8 March: the term starts on Saturday 9 March, a weekend does not move it
+        self.assertEqual(be_consumer.be_first_chargeable_date(date(2024, 3, 8), by_email=True), date(2024, 3, 23))
+        # sent the Sunday before Easter Monday: the term still starts on the holiday
+        self.assertEqual(
+            be_consumer.be_first_chargeable_date(date(2024, 3, 31), by_email=True, holidays=[EASTER_MONDAY_2024]),
+            date(2024, 4, 15),
+        )
 
     def test_paper_reminder_term_starts_the_third_working_day(self):
         # sent Monday 4 March: third working day Thursday 7 March, chargeable Thursday 21 March

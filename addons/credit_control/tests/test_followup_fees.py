@@ -58,7 +58,7 @@ class TestFollowupFees(CreditControlCommon):
         self.assertFalse(action.fee_move_id)
         self.assertIn("14-day letter has not been sent", action.result)
 
-    def test_belgian_first_reminder_is_free_then_at_most_7_50_plus_postage(self):
+    def test_belgian_first_reminder_is_free_then_at_most_7_50_and_no_postage_on_an_email(self):
         self._policy(
             "Fees",
             {"name": "Eerste herinnering", "days": 7, "fee_type": "be_consumer", "fee_amount": 1.0},
@@ -69,7 +69,27 @@ class TestFollowupFees(CreditControlCommon):
         self.assertFalse(first.fee_move_id)
         self.assertIn("first reminder is free", first.result)
         second = self._run(days=14)
-        self.assertAlmostEqual(second.fee_move_id.amount_total, 8.50, places=2)
+        # art. XIX.2 CEL: 7.50 plus the postage in force when sent; an email has no postage
+        self.assertAlmostEqual(second.fee_move_id.amount_total, 7.50, places=2)
+
+    def test_belgian_reminder_by_post_adds_the_postage(self):
+        self._policy(
+            "Fees",
+            {"name": "Eerste herinnering", "days": 7, "fee_type": "be_consumer", "fee_amount": 1.0},
+            {
+                "name": "Tweede herinnering",
+                "days": 21,
+                "action_type": "letter",
+                "auto_execute": True,
+                "fee_type": "be_consumer",
+                "fee_amount": 1.0,
+            },
+        )
+        self._invoice(self.customer, 300.0, due_in=-8)
+        self.assertFalse(self._run().fee_move_id)
+        letter = self._run(days=14)
+        self.assertEqual(letter.channel, "letter")
+        self.assertAlmostEqual(letter.fee_move_id.amount_total, 8.50, places=2)
 
     def test_fee_needs_a_fee_product(self):
         self.company.credit_fee_product_id = False

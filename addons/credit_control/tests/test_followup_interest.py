@@ -29,7 +29,7 @@ class TestFollowupInterest(CreditControlCommon):
 
     def test_shipped_rate_tables_are_dated_data_from_2020(self):
         Rate = self.env["credit.interest.rate"]
-        for rate_type in ("nl_consumer", "nl_commercial", "be_late_payment"):
+        for rate_type in ("nl_consumer", "nl_commercial", "be_late_payment", "be_legal"):
             table = Rate._rate_table(rate_type)
             starts = [start for start, _rate in table]
             self.assertEqual(starts[0], date(2020, 1, 1))

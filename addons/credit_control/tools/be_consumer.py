@@ -1,14 +1,27 @@
 """Belgian rules for late payment of consumer debts (Book XIX "Consumer debts" of the Code of Economic Law).
 
-Source: Book XIX CEL / WER / CDE, Title 1, inserted by the Act of 4 May 2023, in force since 1 September 2023
-(since 1 December 2023 also for contracts concluded before that date). It applies to undertakings claiming a
-sum of money from a consumer; it does not apply between undertakings (B2B).
+Source: Book XIX CEL / WER / CDE, Title 1, inserted by the Act of 4 May 2023 (Belgisch Staatsblad 23 May 2023), in
+force since 1 September 2023 (since 1 December 2023 also for contracts concluded before that date). It applies to
+undertakings claiming a sum of money from a consumer; it does not apply between undertakings (B2B).
 
-- The first reminder is free; damages or late interest may be charged only when the consumer has not paid
-  within fourteen calendar days of that reminder (art. XIX.2 CEL).
-- Further reminders may cost at most 7.50 plus the postage in force when they are sent, if the contract
-  provides for it.
-- Fixed damages are capped by brackets of the outstanding balance (see ``be_damages_cap``).
+What the law says, and where it is applied here:
+
+- Art. XIX.2 CEL, the first reminder: before any damages or interest, the undertaking sends a first reminder, free
+  of charge. The consumer then has at least fourteen calendar days to pay, starting on the third working day after
+  a paper reminder is sent, or on the calendar day after an electronic reminder is sent
+  (``be_first_chargeable_date``).
+- Art. XIX.2 CEL, the cost of reminders (``be_reminder_fee``):
+  * the first reminder of a debt is free;
+  * for a contract for the regular supply of goods or services, the reminders about three due dates in one
+    calendar year are free (the fourth and later due dates of that year may be charged);
+  * every further reminder may cost at most 7.50 euros plus the postage in force when it is sent. The cap applies
+    per reminder; "postage" is the postal rate of that reminder's own dispatch, so an e-mail reminder has none.
+    The law sets no number of charged reminders per year beyond the free ones.
+  A fee is due only if the contract provides for it (set it on the policy level only then).
+- Art. XIX.4 CEL, damages and interest: only an amount agreed in the contract, capped: fixed damages by brackets of
+  the outstanding balance (``be_damages_cap``), and interest at most at the rate of the Act of 2 August 2002 on
+  late payment in commercial transactions (interest kind ``be_late_payment``). Without an agreed rate the consumer
+  owes the general legal interest rate of the Act of 5 May 1865 (interest kind ``be_legal``).
 """
 
 from datetime import timedelta
@@ -17,6 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 BE_WAITING_DAYS = 14
 BE_MAX_REMINDER_FEE = Decimal("7.50")
+BE_FREE_DUE_DATES_PER_YEAR = 3
 BE_MAX_DAMAGES = Decimal("2000.00")
 POSTAL_START_WORKING_DAYS = 3
 
@@ -29,20 +43,30 @@ def _cents(amount):
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def be_reminder_fee(reminder_number, postage=0):
-    """Return the most that may be charged for reminder number ``reminder_number`` (1 is the first).
+def be_reminder_fee(reminder_number, postage=0, by_post=True, regular_supply_due_date=None):
+    """Return the most that may be charged for reminder number ``reminder_number`` of a debt (1 is the first).
 
-    Book XIX CEL: the first reminder is free of charge; every further reminder may cost at most 7.50 plus
-    the postage in force when it is sent, and only when the contract provides for such a fee.
+    Art. XIX.2 CEL: the first reminder is free; every further reminder may cost at most 7.50 plus the postage in
+    force when it is sent. ``postage`` is that postal rate and counts only for a reminder sent by post
+    (``by_post``); an e-mail reminder costs at most 7.50.
+
+    ``regular_supply_due_date`` is given only for a contract for the regular supply of goods or services: the rank,
+    within the calendar year, of the due date this reminder is about (1 for the first due date reminded that year).
+    The reminders about the first three due dates of a year are free, whatever their number.
     """
     if reminder_number < 1:
         raise ValueError("Reminders are numbered from 1.")
     postage = _money(postage)
     if postage < 0:
         raise ValueError("Postage cannot be negative.")
-    if reminder_number == 1:
+    if regular_supply_due_date is not None:
+        if regular_supply_due_date < 1:
+            raise ValueError("Due dates are numbered from 1.")
+        if regular_supply_due_date <= BE_FREE_DUE_DATES_PER_YEAR:
+            return Decimal("0.00")
+    elif reminder_number == 1:
         return Decimal("0.00")
-    return _cents(BE_MAX_REMINDER_FEE + postage)
+    return _cents(BE_MAX_REMINDER_FEE + (postage if by_post else 0))
 
 
 def be_damages_cap(principal):
@@ -76,18 +100,17 @@ def _next_working_day(day, holidays):
 def be_first_chargeable_date(reminder_sent_date, by_email, holidays=()):
     """Return the first day on which damages or interest may be charged after the free first reminder.
 
-    Art. XIX.2 CEL: the consumer gets fourteen calendar days to pay. For a paper reminder they start on the
-    third working day after sending; for an electronic reminder on the day after sending. The fourteen days
-    are the start day up to and including start + 13, so charging is allowed from start + 14.
-
-    Reading of the e-mail rule: commentaries differ on whether the term starts on the day after sending or on
-    the next working day, so the later of the two (the next working day) is used; this never gives a date
-    earlier than the rule allows. Working days are Monday to Friday except the dates in ``holidays`` (pass
-    the Belgian public holidays).
+    Art. XIX.2 CEL: the consumer gets at least fourteen calendar days to pay. For a paper reminder they start on the
+    third working day after it is sent; for an electronic reminder on the calendar day after it is sent (a weekend
+    or a holiday does not move that start). The fourteen days are the start day up to and including start + 13,
+    so charging is allowed from start + 14. Working days are Monday to Friday except the dates in ``holidays``
+    (pass the Belgian public holidays).
     """
-    holidays = set(holidays)
-    start = _next_working_day(reminder_sent_date, holidays)
-    if not by_email:
-        for _i in range(POSTAL_START_WORKING_DAYS - 1):
+    if by_email:
+        start = reminder_sent_date + timedelta(days=1)
+    else:
+        holidays = set(holidays)
+        start = reminder_sent_date
+        for _i in range(POSTAL_START_WORKING_DAYS):
             start = _next_working_day(start, holidays)
     return start + timedelta(days=BE_WAITING_DAYS)
