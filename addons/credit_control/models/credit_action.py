@@ -108,6 +108,7 @@ class CreditAction(models.Model):
     executed_by_id = fields.Many2one("res.users", readonly=True)
     executed_on = fields.Datetime(readonly=True)
     skip_reason = fields.Text(readonly=True, groups="credit_control.group_credit_control_user")
+    cancel_reason = fields.Text(readonly=True, groups="credit_control.group_credit_control_user")
     result = fields.Text(
         readonly=True,
         help="What the action produced, or why it failed.",
@@ -426,11 +427,38 @@ class CreditAction(models.Model):
             }
         )
 
-    def action_cancel(self):
+    def action_cancel_ask_reason(self):
+        """The *Cancel* button: ask why, like *Skip* (see ``action_cancel``)."""
         self._check_collector()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Cancel Follow-up"),
+            "res_model": "credit.action.skip",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_action_ids": [Command.set(self.ids)], "default_mode": "cancel"},
+        }
+
+    def action_cancel(self, reason=None):
+        """Cancel these proposals: the step is not taken and the items may get another step. The reason is
+        required; it stays on the action and in its history."""
+        self._check_collector()
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason for cancelling; it stays in the follow-up history."))
         self.sudo().write(
-            {"state": "cancelled", "executed_by_id": self.env.user.id, "executed_on": fields.Datetime.now()}
+            {
+                "state": "cancelled",
+                "cancel_reason": reason,
+                "executed_by_id": self.env.user.id,
+                "executed_on": fields.Datetime.now(),
+            }
         )
+        for action in self:
+            action.sudo().message_post(
+                body=self.env._("Cancelled by %(user)s: %(reason)s", user=self.env.user.name, reason=reason),
+                subtype_xmlid="mail.mt_note",
+            )
         # a cancelled step was not taken: its items may get another step today
         self.env["credit.followup.step"]._release(self)
         return True

@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date
 
 # steps that remind the customer; a segment may replace them by a payment plan proposal
 from .credit_policy_level import REMINDER_CHANNELS
@@ -235,11 +235,74 @@ class CreditAction(models.Model):
         return self.env._("Letter ready to print.")
 
     def _payment_link(self):
-        """A link to pay online: the portal page of the oldest open invoice (Odoo's own payment flow)."""
+        """The *Pay now* link of every reminder (email, letter, text message): the portal page of the oldest
+        open invoice with its access token, opened on its payment form (Odoo's payment providers)."""
         invoice = self.invoice_ids.filtered(lambda m: m.is_invoice()).sorted("invoice_date_due")[:1]
         if not invoice:
             return self.get_base_url() + "/my/invoices"
-        return invoice.get_base_url() + invoice.sudo().get_portal_url()
+        return invoice.get_base_url() + invoice.sudo().get_portal_url(query_string="&payment=True", anchor="portal_pay")
+
+    def _credit_letter_body(self):
+        """The body of the level's letter template, rendered in the recipient's language (for the letter)."""
+        self.ensure_one()
+        template = self.level_id.letter_template_id
+        if not template:
+            return ""
+        return template.sudo()._render_field("body_html", self.ids, compute_lang=True)[self.id]
+
+    def _credit_items_table_html(self):
+        """The open items as the table of a reminder (email or letter), with the statutory interest when the
+        level shows it; in the language of the rendering (the recipient's)."""
+        self.ensure_one()
+        interest = self._credit_interest_lines()
+        cell = Markup('<td style="%s">%s</td>')
+        left, right = "text-align: left;", "text-align: right;"
+        headers = [
+            (left, self.env._("Invoice")),
+            (left, self.env._("Invoice date")),
+            (left, self.env._("Due date")),
+            (right, self.env._("Open amount")),
+        ]
+        if interest:
+            headers.append((right, self.env._("Statutory interest")))
+        rows = [
+            Markup('<tr style="border-bottom: 1px solid #ccc;">%s</tr>')
+            % Markup("").join(Markup('<th style="%s">%s</th>') % header for header in headers)
+        ]
+        for line in self.line_ids:
+            cells = [
+                cell % (left, line.move_id.name or ""),
+                cell % (left, format_date(self.env, line.move_id.invoice_date) or ""),
+                cell % (left, format_date(self.env, line.date_maturity) or ""),
+                cell % (right, format_amount(self.env, line.amount_residual_currency, line.currency_id)),
+            ]
+            if interest:
+                cells.append(cell % (right, self._format(interest.get(line, 0.0))))
+            rows.append(Markup('<tr style="border-bottom: 1px solid #eee;">%s</tr>') % Markup("").join(cells))
+        for currency, total in self._credit_totals_by_currency():
+            rows.append(
+                Markup('<tr><td colspan="3" style="%s"><strong>%s</strong></td>%s%s</tr>')
+                % (
+                    right,
+                    self.env._("Total"),
+                    cell % (right, Markup("<strong>%s</strong>") % format_amount(self.env, total, currency)),
+                    Markup("<td/>") if interest else "",
+                )
+            )
+        if interest:
+            rows.append(
+                Markup('<tr><td colspan="4" style="%s"><strong>%s</strong></td>%s</tr>')
+                % (
+                    right,
+                    self.env._("Statutory interest until %(date)s", date=format_date(self.env, self.date)),
+                    cell % (right, Markup("<strong>%s</strong>") % self._format(self.interest_amount)),
+                )
+            )
+        table = Markup('<table style="width: 100%%; border-collapse: collapse;" cellpadding="4">%s</table>') % Markup(
+            ""
+        ).join(rows)
+        # the open credits deducted and the amount to pay, when credits were netted
+        return table + self._credit_netting_html()
 
     def _text_message(self):
         """The rendered text of the level's SMS template, in the recipient's language."""

@@ -224,7 +224,9 @@ class CreditArrangementMixin(models.AbstractModel):
         for record in self:
             action = record.credit_action_id
             if action.state in ("proposed", "failed"):
-                action.action_cancel()
+                action.action_cancel(
+                    reason=self.env._("%(record)s was recorded from this action.", record=record.display_name)
+                )
                 record.message_post(
                     body=self.env._(
                         "Recorded from follow-up action %(action)s, which is cancelled.", action=action.display_name

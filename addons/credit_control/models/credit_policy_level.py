@@ -56,6 +56,14 @@ class CreditPolicyLevel(models.Model):
         ondelete="restrict",
         default=lambda self: self.env.ref("credit_control.mail_template_credit_reminder", raise_if_not_found=False),
     )
+    letter_template_id = fields.Many2one(
+        "mail.template",
+        string="Letter Template",
+        domain="[('model', '=', 'credit.action')]",
+        ondelete="restrict",
+        help="The text of the reminder letter, edited like an email template: its body is printed on the letter "
+        "under the letterhead, in the customer's language. Empty: the standard reminder text.",
+    )
     sms_template_id = fields.Many2one(
         "sms.template",
         string="SMS Template",

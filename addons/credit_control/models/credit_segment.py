@@ -34,8 +34,9 @@ class CreditSegment(models.Model):
 
     name = fields.Char(required=True, translate=True, tracking=True)
     sequence = fields.Integer(
-        default=10,
-        help="Segments are tried in this order; a customer gets the first segment whose rule it matches.",
+        default=lambda self: self._default_sequence(),
+        help="Segments are tried in this order; a customer gets the first segment whose rule it matches. "
+        "A new segment goes last.",
     )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
@@ -45,7 +46,8 @@ class CreditSegment(models.Model):
     )
     partner_domain = fields.Char(
         string="Assignment Rule",
-        default="[]",
+        # a new segment matches nobody until its rule is written: it cannot swallow the book
+        default="[('id', '=', 0)]",
         required=True,
         tracking=True,
         help="Customers that match this rule are assigned to the segment by the nightly run. "
@@ -98,6 +100,27 @@ class CreditSegment(models.Model):
     partner_count = fields.Integer(
         string="Customers", compute="_compute_partner_count", groups="credit_control.group_credit_control_user"
     )
+    rule_match_count = fields.Integer(
+        string="Customers Matching the Rule",
+        compute="_compute_rule_preview",
+        groups="credit_control.group_credit_control_user",
+    )
+    rule_move_count = fields.Integer(
+        string="Customers Who Would Move",
+        compute="_compute_rule_preview",
+        groups="credit_control.group_credit_control_user",
+        help="Customers assigned automatically whom the next run would move into this segment.",
+    )
+    rule_preview = fields.Char(
+        compute="_compute_rule_preview",
+        groups="credit_control.group_credit_control_user",
+        help="What the rule would do at the next run, shown before saving.",
+    )
+
+    @api.model
+    def _default_sequence(self):
+        last = self.with_context(active_test=False).search([], order="sequence desc", limit=1)
+        return (last.sequence + 10) if last else 10
 
     @api.depends("company_id")
     @api.depends_context("company")
@@ -116,6 +139,79 @@ class CreditSegment(models.Model):
         )
         for segment in self:
             segment.partner_count = counts.get(segment, 0)
+
+    @api.depends("partner_domain", "sequence", "company_id", "active")
+    @api.depends_context("company")
+    def _compute_rule_preview(self):
+        """How many customers the rule matches, and how many of them the next run would move here: those
+        assigned automatically whose first matching segment (in sequence order) would be this one."""
+        for segment in self:
+            segment.rule_match_count = segment.rule_move_count = 0
+            segment.rule_preview = False
+            try:
+                matched, moving = segment._credit_rule_preview()
+            except Exception:  # a rule being typed: the constraint says what is wrong on saving
+                segment.rule_preview = self.env._("The rule is not a valid domain yet.")
+                continue
+            segment.rule_match_count, segment.rule_move_count = len(matched), len(moving)
+            segment.rule_preview = self.env._(
+                "This rule matches %(count)s customers; %(moving)s would move to this segment at the next run.",
+                count=len(matched),
+                moving=len(moving),
+            )
+
+    def _credit_rule_preview(self):
+        """(customers matching the rule, customers the next run would move into this segment)."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        Partner = self.env["res.partner"].with_company(company).with_context(active_test=True)
+        eligible_domain = expression.AND([ELIGIBLE_PARTNER_DOMAIN, [("company_id", "in", [company.id, False])]])
+        with self.env.cr.savepoint(flush=False):
+            matched = Partner.search(expression.AND([eligible_domain, self._get_partner_domain()]))
+        if not matched or not self.active:
+            return matched, Partner.browse()
+        own_id = self._origin.id
+        # the segments the run would try before this one
+        before = (
+            self.with_company(company)
+            .search([("company_id", "in", [company.id, False]), ("id", "!=", own_id)], order="sequence, id")
+            .filtered(
+                lambda s: s.sequence < self.sequence or (s.sequence == self.sequence and (not own_id or s.id < own_id))
+            )
+        )
+        taken = Partner.browse()
+        for other in before:
+            taken |= Partner.search(
+                expression.AND([eligible_domain, other._get_partner_domain(), [("id", "in", matched.ids)]])
+            )
+        moving = (matched - taken).filtered(
+            lambda p: (p.credit_segment_mode or "auto") == "auto" and (not own_id or p.credit_segment_id.id != own_id)
+        )
+        return matched, moving
+
+    @api.constrains("partner_domain")
+    def _check_partner_domain_not_empty(self):
+        """An empty rule matches every customer: a new segment with it would swallow the book."""
+        for segment in self:
+            try:
+                domain = ast.literal_eval(segment.partner_domain or "[]")
+            except Exception:
+                continue  # _check_partner_domain says why
+            leaves = [
+                leaf
+                for leaf in domain
+                if isinstance(leaf, (list, tuple)) and tuple(leaf) not in (expression.TRUE_LEAF,)
+            ]
+            if not leaves:
+                raise ValidationError(
+                    self.env._(
+                        "The assignment rule of segment %(segment)s is empty: it would match every customer. "
+                        "Write the rule the customers of this segment meet (e.g. an average of over 20 days "
+                        "late), or keep a rule that matches nobody and assign customers by hand. A segment for "
+                        "everyone else goes last, with the rule [('id', '!=', 0)].",
+                        segment=segment.name,
+                    )
+                )
 
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
@@ -218,7 +314,10 @@ class CreditSegment(models.Model):
                 bodies[partner.id] = partner._credit_segment_message(
                     partner.credit_segment_id,
                     new_segment,
-                    self.env._("automatic assignment: the customer matches the rule of this segment")
+                    self.env._(
+                        "automatic assignment: the customer matches the rule of this segment, %(rule)s",
+                        rule=new_segment.partner_domain,
+                    )
                     if new_segment
                     else self.env._("automatic assignment: the customer matches no segment rule any more"),
                 )
@@ -227,10 +326,11 @@ class CreditSegment(models.Model):
             partners = Partner.browse(partner_ids)
             for partner in partners:
                 bodies[partner.id] = Markup("%s") % self.env._(
-                    "Segment %(segment)s proposed for %(company)s (the customer matches its rule); "
+                    "Segment %(segment)s proposed for %(company)s: the customer matches its rule, %(rule)s; "
                     "waiting for a credit manager.",
                     segment=Segment(new_id).name,
                     company=company.name,
+                    rule=Segment(new_id).partner_domain,
                 )
             partners.with_context(credit_segment_system=True).write({"credit_proposed_segment_id": new_id})
         if clear_proposals:

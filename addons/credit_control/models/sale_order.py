@@ -31,6 +31,14 @@ class SaleOrder(models.Model):
         groups=CREDIT_STATUS_GROUPS,
     )
 
+    credit_blocked = fields.Boolean(
+        string="Credit Blocked",
+        compute="_compute_credit_blocked",
+        search="_search_credit_blocked",
+        help="The quotation cannot be confirmed without a credit manager's override.",
+        groups=CREDIT_STATUS_GROUPS,
+    )
+
     # Odoo's own warning names the limit and the amount due: not for portal users either
     partner_credit_warning = fields.Text(groups=CREDIT_STATUS_GROUPS)
 
@@ -49,6 +57,20 @@ class SaleOrder(models.Model):
                 continue
             reasons = order._credit_confirmation_reasons()
             order.credit_block_reason = order._credit_block_message(reasons) if reasons else False
+
+    @api.depends("credit_block_reason")
+    @api.depends_context("uid")
+    def _compute_credit_blocked(self):
+        for order in self:
+            order.credit_blocked = bool(order.credit_block_reason)
+
+    def _search_credit_blocked(self, operator, value):
+        """The quotations whose confirmation the credit check blocks now (the block is computed live)."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Search quotations as credit blocked or not."))
+        quotations = self.search([("state", "in", ("draft", "sent"))])
+        blocked = quotations.filtered("credit_block_reason")
+        return [("id", "in" if (operator == "=") == value else "not in", blocked.ids)]
 
     # ------------------------------------------------------------------
     # The check
@@ -404,6 +426,65 @@ class SaleOrder(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_order_id": self.id},
+        }
+
+    def action_credit_request_release(self):
+        """A salesperson facing a credit block asks the credit managers to release the order: each gets one
+        activity on it (asking twice adds none)."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        managers_group = self.env.ref("credit_control.group_credit_control_manager").sudo()
+        for order in self:
+            reason = order.sudo().credit_block_reason
+            if not reason:
+                raise UserError(
+                    self.env._("%(order)s is not credit blocked: there is nothing to release.", order=order.name)
+                )
+            managers = managers_group.users.filtered(lambda u, o=order: o.company_id in u.company_ids and u.active)
+            if not managers:
+                raise UserError(self.env._("No credit manager can release %(order)s.", order=order.name))
+            summary = self.env._("Credit block: release requested")
+            asked = (
+                self.env["mail.activity"]
+                .sudo()
+                .search(
+                    [
+                        ("res_model", "=", "sale.order"),
+                        ("res_id", "=", order.id),
+                        ("activity_type_id", "=", activity_type.id),
+                        ("summary", "=", summary),
+                        ("user_id", "in", managers.ids),
+                    ]
+                )
+                .user_id
+            )
+            for manager in managers - asked:
+                order.sudo().activity_schedule(
+                    activity_type_id=activity_type.id,
+                    summary=summary,
+                    note=self.env._(
+                        "%(user)s asks to release %(order)s (%(amount)s): %(reason)s",
+                        user=self.env.user.name,
+                        order=order.name,
+                        amount=format_amount(self.env, order.amount_total, order.currency_id),
+                        reason=reason,
+                    ),
+                    user_id=manager.id,
+                )
+            if managers - asked:
+                order.message_post(
+                    body=self.env._(
+                        "%(user)s asked the credit managers to release this order.", user=self.env.user.name
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._("The credit managers were asked to release the order."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
         }
 
     def _action_cancel(self):

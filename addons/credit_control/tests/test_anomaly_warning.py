@@ -28,7 +28,12 @@ class TestAnomalyWarning(CreditControlCommon):
         Segment = cls.env["credit.segment"]
         cls.watch = Segment.create({"name": "Watch list", "sequence": 5, "partner_domain": "[('id', '=', 0)]"})
         cls.good = Segment.create(
-            {"name": "Good payers", "sequence": 10, "partner_domain": "[]", "warning_segment_id": cls.watch.id}
+            {
+                "name": "Good payers",
+                "sequence": 10,
+                "partner_domain": "[('id', '!=', 0)]",
+                "warning_segment_id": cls.watch.id,
+            }
         )
         cls.customer.write(
             {"credit_segment_id": cls.good.id, "credit_segment_mode": "auto", "credit_collector_id": cls.collector.id}

@@ -380,7 +380,7 @@ class TestFollowupEngine(CreditControlCommon):
         self.levels[0].auto_execute = False
         self._invoice(self.customer, 300.0, due_in=-10)
         proposed = self._run()
-        proposed.with_user(self.collector).action_cancel()
+        proposed.with_user(self.collector).action_cancel(reason="Customer called: paid yesterday")
         again = self._run()
         self.assertEqual(again.level_id, self.levels[0], "the cancelled step was not taken: proposed again")
 

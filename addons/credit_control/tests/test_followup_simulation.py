@@ -353,7 +353,7 @@ class TestFollowupSimulation(CreditControlCommon):
             if roll < 0.7:
                 action.with_user(self.collector).action_approve()
             elif roll < 0.8:
-                action.with_user(self.collector).action_cancel()
+                action.with_user(self.collector).action_cancel(reason="The collector cancels the step")
 
     def _customers_act(self, today):
         """Payments: in full, in part, the promised ones and the plans' installments; now and then a credit note."""

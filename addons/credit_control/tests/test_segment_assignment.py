@@ -16,7 +16,7 @@ class TestSegmentAssignment(CreditControlCommon):
         cls.late = Segment.create(
             {"name": "Structurally late", "sequence": 10, "partner_domain": "[('credit_late_ratio', '>', 0.5)]"}
         )
-        cls.good = Segment.create({"name": "Good payers", "sequence": 20, "partner_domain": "[]"})
+        cls.good = Segment.create({"name": "Good payers", "sequence": 20, "partner_domain": "[('id', '!=', 0)]"})
         cls.cron = cls.env.ref("credit_control.ir_cron_credit_followup")
 
     def _segment_notes(self, partner):

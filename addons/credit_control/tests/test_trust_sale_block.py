@@ -399,7 +399,11 @@ class TestTrustSaleBlock(TrustSaleCommon):
             {"credit_limit": 900_000.0},
             {"use_partner_credit_limit": True},
             {"credit_segment_mode": "manual"},
-            {"credit_segment_id": self.env["credit.segment"].create({"name": "Lenient", "partner_domain": "[]"}).id},
+            {
+                "credit_segment_id": self.env["credit.segment"]
+                .create({"name": "Lenient", "partner_domain": "[('id', '!=', 0)]"})
+                .id
+            },
             {"credit_hold": True},
             {"credit_hold_reason": "none"},
             {"credit_channel": "phone"},
