@@ -241,6 +241,7 @@ class CreditSegment(models.Model):
                     continue
                 path, operator = str(leaf[0]), leaf[1] if len(leaf) > 1 else "="
                 if path not in SEGMENT_RULE_FIELDS or operator in ("child_of", "parent_of"):
+                    field = f"{path} {operator}" if operator in ("child_of", "parent_of") else path
                     raise ValidationError(
                         self.env._(
                             "The assignment rule of segment %(segment)s uses %(field)s, which salespeople can "
@@ -248,7 +249,7 @@ class CreditSegment(models.Model):
                             "control sets (limit, hold, rating, collector, segment); put customers in the segment "
                             "by hand (Manual assignment) otherwise.",
                             segment=segment.name,
-                            field=path if operator not in ("child_of", "parent_of") else f"{path} {operator}",
+                            field=field,
                         )
                     )
 
