@@ -135,9 +135,7 @@ class CreditAction(models.Model):
     # done without one (see mail_activity.py).
     call_outcome = fields.Selection(CALL_OUTCOMES, readonly=True, tracking=True)
     call_note = fields.Text(readonly=True, groups="credit_control.group_credit_control_user")
-    call_activity_id = fields.Many2one(
-        "mail.activity", string="Call Activity", readonly=True, ondelete="set null", index="btree_not_null"
-    )
+    call_activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null", index="btree_not_null")
 
     @api.depends("partner_id.name", "level_id.name", "date")
     def _compute_display_name(self):

@@ -805,8 +805,8 @@ class CreditFollowupRunBatch(models.Model):
         readonly=True,
         index=True,
     )
-    worker_id = fields.Many2one("ir.cron", string="Worker", readonly=True, ondelete="set null")
-    action_ids = fields.Many2many("credit.action", string="Actions", readonly=True)
+    worker_id = fields.Many2one("ir.cron", readonly=True, ondelete="set null")
+    action_ids = fields.Many2many("credit.action", readonly=True)
     error = fields.Text(readonly=True)
 
 

@@ -58,7 +58,6 @@ class CreditPolicyLevel(models.Model):
     )
     letter_template_id = fields.Many2one(
         "mail.template",
-        string="Letter Template",
         domain="[('model', '=', 'credit.action')]",
         ondelete="restrict",
         help="The text of the reminder letter, edited like an email template: its body is printed on the letter "

@@ -32,7 +32,6 @@ class SaleOrder(models.Model):
     )
 
     credit_blocked = fields.Boolean(
-        string="Credit Blocked",
         compute="_compute_credit_blocked",
         search="_search_credit_blocked",
         help="The quotation cannot be confirmed without a credit manager's override.",
