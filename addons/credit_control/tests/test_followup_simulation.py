@@ -49,7 +49,7 @@ CRASH_DAY = 2  # the worker dies after its first batch (on the first day from he
 CRASH_BATCH_SIZE = 1
 # The size of the book, kept small enough for the suite: every day posts invoices, payments and fee invoices and
 # sends reminders through the ORM. Customers per segment (one more has its own, breakable, reminder layout).
-CUSTOMERS = {"b2b": 36, "nl": 25, "be": 20, "handover": 18}
+CUSTOMERS = {"b2b": 90, "nl": 60, "be": 50, "handover": 40}
 INVOICES_PER_CUSTOMER = (1, 1, 2)
 # per open invoice and day
 FULL_PAYMENT, PART_PAYMENT, CREDIT_NOTE = 0.01, 0.003, 0.0015
