@@ -806,7 +806,7 @@ class CreditFollowupRunBatch(models.Model):
         index=True,
     )
     worker_id = fields.Many2one("ir.cron", readonly=True, ondelete="set null")
-    action_ids = fields.Many2many("credit.action", readonly=True)
+    action_ids = fields.Many2many("credit.action", string="Actions", readonly=True)  # pylint: disable=attribute-string-redundant
     error = fields.Text(readonly=True)
 
 
