@@ -15,6 +15,7 @@
         "views/credit_override_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "demo": ["demo/credit_control_stock_demo.xml"],
     "auto_install": True,
     "installable": True,
 }
