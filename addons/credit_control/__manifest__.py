@@ -32,6 +32,8 @@
         "views/credit_followup_run_views.xml",
         "views/credit_segment_views.xml",
         "views/credit_override_views.xml",
+        "views/credit_rating_history_views.xml",
+        "wizard/credit_rating_import_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",

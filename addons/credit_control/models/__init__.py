@@ -17,6 +17,7 @@ from . import (
     credit_policy,
     credit_policy_level,
     credit_promise,
+    credit_rating_history,
     credit_report_mixin,
     credit_segment,
     ir_qweb,

@@ -7,4 +7,6 @@ from . import (
     credit_kpi_compute,
     credit_override_approve,
     credit_prediction_backtest,
+    credit_rating_import,
+    credit_rating_import_line,
 )
