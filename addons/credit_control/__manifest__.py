@@ -33,6 +33,8 @@
         "views/credit_segment_views.xml",
         "views/credit_override_views.xml",
         "views/credit_rating_history_views.xml",
+        "views/credit_limit_history_views.xml",
+        "wizard/credit_limit_change_views.xml",
         "wizard/credit_rating_import_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

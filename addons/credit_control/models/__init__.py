@@ -11,6 +11,7 @@ from . import (
     credit_followup_run,
     credit_interest_rate,
     credit_kpi_snapshot,
+    credit_limit_history,
     credit_override,
     credit_payment_plan,
     credit_payment_plan_installment,

@@ -552,6 +552,9 @@ class ResPartner(models.Model):
         rated = partners.filtered(lambda p: p.sudo().credit_rating or p.sudo().credit_rating_advised_limit)
         if rated:
             rated._credit_record_ratings({partner.id: {} for partner in rated})
+        limited = partners.filtered(lambda p: p.sudo().credit_limit)
+        if limited:
+            limited._credit_record_limits({partner.id: 0.0 for partner in limited})
         return partners
 
     def write(self, vals):
@@ -560,6 +563,7 @@ class ResPartner(models.Model):
         tracked = self._credit_track_before(vals)
         ratings = {partner.id: partner.credit_rating for partner in self} if "credit_rating" in vals else {}
         rated = self._credit_rating_before(vals)
+        limits = self._credit_limit_before(vals)
         if (
             "credit_segment_id" in vals
             and "credit_segment_mode" not in vals
@@ -571,6 +575,8 @@ class ResPartner(models.Model):
         self._credit_track_after(tracked)
         if rated:
             self._credit_record_ratings(rated)
+        if limits:
+            self._credit_record_limits(limits)
         if ratings:
             self._credit_warn_rating_drops(ratings)
         return result

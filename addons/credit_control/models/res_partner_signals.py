@@ -184,6 +184,46 @@ class ResPartner(models.Model):
         if rows:
             self.env["credit.rating.history"].sudo().create(rows)
 
+    def _credit_limit_before(self, vals):
+        """Before a write of ``credit_limit``: the limits of ``self`` in the current company."""
+        if "credit_limit" not in vals:
+            return {}
+        return {partner.id: partner.credit_limit for partner in self.sudo() if partner.id}
+
+    def _credit_record_limits(self, before):
+        """Keep each change of a credit limit (current company) in ``credit.limit.history``, with the reason from
+        the context key ``credit_limit_reason`` (the *Change Limit* wizard, a credit decision), and say so in the
+        chatter without the amounts (the chatter is read by every employee who may read the customer)."""
+        company = self.env.company
+        reason = self.env.context.get("credit_limit_reason") or self.env._("changed on the customer")
+        rows = []
+        for partner in self.sudo():
+            old = before.get(partner.id)
+            if old is None or company.currency_id.compare_amounts(old, partner.credit_limit) == 0:
+                continue
+            rows.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "old_limit": old,
+                    "new_limit": partner.credit_limit,
+                    "reason": reason,
+                    "user_id": self.env.uid,
+                }
+            )
+        if not rows:
+            return
+        self.env["credit.limit.history"].sudo().create(rows)
+        for partner in self.browse([row["partner_id"] for row in rows]).sudo():
+            partner.message_post(
+                body=self.env._(
+                    "Credit limit for %(company)s changed by %(user)s (see the limit history).",
+                    company=company.name,
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
     def _credit_warn_rating_drops(self, old_ratings):
         """After a write of ``credit_rating``: warn at once about every customer whose rating dropped
         (``tools.payment_anomaly.rating_dropped``); a rising or unreadable rating does nothing."""

@@ -21,6 +21,7 @@ from . import (
     test_installments,
     test_kpi_snapshot,
     test_legal_tables,
+    test_limit_history,
     test_partner_statistics,
     test_payment_plan,
     test_payment_prediction,
