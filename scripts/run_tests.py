@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Run the credit_control test suite on a fresh database of the real PostgreSQL.
 
-Installs the addon (with its demo data) and its tests in a new database, then prints the closing
-line ``N passed, N failed`` and exits non-zero when any test fails or errors, when any ERROR (or
-CRITICAL) line is logged, or when any test — a browser tour above all — is skipped.
+Installs the addons (credit_control and its Inventory bridge credit_control_stock, with their demo
+data) and their tests in a new database, then prints the closing line ``N passed, N failed`` and
+exits non-zero when any test fails or errors, when any ERROR (or CRITICAL) line is logged, or when
+any test — a browser tour above all — is skipped.
 """
 
 import argparse
@@ -38,7 +39,9 @@ def odoo_addons_path():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tags", default="/credit_control", help="Odoo --test-tags (default: %(default)s)")
+    parser.add_argument(
+        "--tags", default="/credit_control,/credit_control_stock", help="Odoo --test-tags (default: %(default)s)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the test database afterwards")
     args = parser.parse_args()
 
@@ -68,7 +71,7 @@ def main():
         db,
         f"--addons-path={odoo_addons_path()}",
         "-i",
-        "credit_control",
+        "credit_control,credit_control_stock",
         f"--test-tags={args.tags}",
         "--stop-after-init",
         "--log-level=test",

@@ -91,7 +91,7 @@ class CreditOverride(models.Model):
                     "cancel_user_id": self.env.user.id,
                 }
             )
-            override.order_id.message_post(
+            override._credit_document().message_post(
                 body=self.env._(
                     "Credit override of %(date)s cancelled by %(user)s: %(reason)s.",
                     date=fields.Datetime.to_string(override.date),
@@ -101,6 +101,10 @@ class CreditOverride(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    def _credit_document(self):
+        """The record whose chatter logs this override (the order; a bridge module may add others)."""
+        return self.order_id
 
     def action_cancel(self, reason=None):
         if not self.env.user.has_group("credit_control.group_credit_control_manager"):

@@ -26,7 +26,10 @@ CREDIT_USER_FIELDS = {
     "credit_rating",
     "credit_rating_date",
     "credit_rating_source",
+    "credit_rating_advised_limit",
 }
+# A change of any of these is kept in the rating history (credit.rating.history).
+CREDIT_RATING_FIELDS = ("credit_rating", "credit_rating_date", "credit_rating_source", "credit_rating_advised_limit")
 CREDIT_MANAGER_FIELDS = {
     "credit_limit",
     "use_partner_credit_limit",
@@ -205,6 +208,16 @@ class ResPartner(models.Model):
         help="The bureau, e.g. Graydon, Creditsafe, D&B.",
         groups=CREDIT_STAFF_GROUPS,
         copy=False,
+    )
+    credit_rating_advised_limit = fields.Float(
+        string="Advised Limit",
+        digits="Account",
+        help="The credit limit the bureau advises, beside ours (in the currency of the bureau's file, usually EUR).",
+        groups=CREDIT_STAFF_GROUPS,
+        copy=False,
+    )
+    credit_rating_history_ids = fields.One2many(
+        "credit.rating.history", "partner_id", string="Rating History", readonly=True, groups=CREDIT_STAFF_GROUPS
     )
 
     # ------------------------------------------------------------------
@@ -535,13 +548,22 @@ class ResPartner(models.Model):
                     for partner_id in ([command[1]] if command[0] == Command.LINK else command[2])
                 ]
                 self.browse(linked)._credit_refuse_move()
-        return super().create(vals_list)
+        partners = super().create(vals_list)
+        rated = partners.filtered(lambda p: p.sudo().credit_rating or p.sudo().credit_rating_advised_limit)
+        if rated:
+            rated._credit_record_ratings({partner.id: {} for partner in rated})
+        limited = partners.filtered(lambda p: p.sudo().credit_limit)
+        if limited:
+            limited._credit_record_limits({partner.id: 0.0 for partner in limited})
+        return partners
 
     def write(self, vals):
         self._credit_check_write_access(vals)
         self._credit_check_reparent(vals)
         tracked = self._credit_track_before(vals)
         ratings = {partner.id: partner.credit_rating for partner in self} if "credit_rating" in vals else {}
+        rated = self._credit_rating_before(vals)
+        limits = self._credit_limit_before(vals)
         if (
             "credit_segment_id" in vals
             and "credit_segment_mode" not in vals
@@ -551,6 +573,10 @@ class ResPartner(models.Model):
             vals = dict(vals, credit_segment_mode="manual")
         result = super().write(vals)
         self._credit_track_after(tracked)
+        if rated:
+            self._credit_record_ratings(rated)
+        if limits:
+            self._credit_record_limits(limits)
         if ratings:
             self._credit_warn_rating_drops(ratings)
         return result

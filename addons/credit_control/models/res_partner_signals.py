@@ -9,6 +9,7 @@ from odoo.tools import SQL, format_date, formatLang
 
 from ..tools import channel_ranking, payment_anomaly
 from .credit_policy_level import CONTACT_CHANNELS
+from .res_partner import CREDIT_RATING_FIELDS
 
 _logger = logging.getLogger(__name__)
 
@@ -143,6 +144,85 @@ class ResPartner(models.Model):
         return self.filtered(
             lambda p: p.id not in open_warnings and not (p.credit_warning_date and p.credit_warning_date > quiet_from)
         )
+
+    def _credit_rating_before(self, vals):
+        """Before a write: the rating fields of ``self`` as they are, when ``vals`` changes any of them."""
+        if not any(name in vals for name in CREDIT_RATING_FIELDS):
+            return {}
+        return {
+            partner.id: {name: partner[name] for name in CREDIT_RATING_FIELDS} for partner in self.sudo() if partner.id
+        }
+
+    def _credit_record_ratings(self, before):
+        """Keep each change of a rating in ``credit.rating.history`` (one create for all partners;
+        ``before``: ``{partner id: old values}``, empty for a new partner). Context ``credit_rating_import``:
+        the bureau file's name when the change comes from an import."""
+        rows = []
+        source_file = self.env.context.get("credit_rating_import")
+        for partner in self.sudo():
+            old = before.get(partner.id)
+            if old is None:
+                continue
+            if old and all((old[name] or False) == (partner[name] or False) for name in CREDIT_RATING_FIELDS):
+                continue
+            rows.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": partner.company_id.id,
+                    "rating": partner.credit_rating,
+                    "previous_rating": old.get("credit_rating") or False,
+                    "rating_date": partner.credit_rating_date,
+                    "source": partner.credit_rating_source,
+                    "advised_limit": partner.credit_rating_advised_limit,
+                    "previous_advised_limit": old.get("credit_rating_advised_limit") or 0.0,
+                    "dropped": payment_anomaly.rating_dropped(old.get("credit_rating"), partner.credit_rating),
+                    "user_id": self.env.uid,
+                    "origin": "import" if source_file else "manual",
+                    "import_file": source_file or False,
+                }
+            )
+        if rows:
+            self.env["credit.rating.history"].sudo().create(rows)
+
+    def _credit_limit_before(self, vals):
+        """Before a write of ``credit_limit``: the limits of ``self`` in the current company."""
+        if "credit_limit" not in vals:
+            return {}
+        return {partner.id: partner.credit_limit for partner in self.sudo() if partner.id}
+
+    def _credit_record_limits(self, before):
+        """Keep each change of a credit limit (current company) in ``credit.limit.history``, with the reason from
+        the context key ``credit_limit_reason`` (the *Change Limit* wizard, a credit decision), and say so in the
+        chatter without the amounts (the chatter is read by every employee who may read the customer)."""
+        company = self.env.company
+        reason = self.env.context.get("credit_limit_reason") or self.env._("changed on the customer")
+        rows = []
+        for partner in self.sudo():
+            old = before.get(partner.id)
+            if old is None or company.currency_id.compare_amounts(old, partner.credit_limit) == 0:
+                continue
+            rows.append(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "old_limit": old,
+                    "new_limit": partner.credit_limit,
+                    "reason": reason,
+                    "user_id": self.env.uid,
+                }
+            )
+        if not rows:
+            return
+        self.env["credit.limit.history"].sudo().create(rows)
+        for partner in self.browse([row["partner_id"] for row in rows]).sudo():
+            partner.message_post(
+                body=self.env._(
+                    "Credit limit for %(company)s changed by %(user)s (see the limit history).",
+                    company=company.name,
+                    user=self.env.user.name,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
 
     def _credit_warn_rating_drops(self, old_ratings):
         """After a write of ``credit_rating``: warn at once about every customer whose rating dropped

@@ -5,6 +5,9 @@ from . import (
     credit_agency_export,
     credit_dispute_reject,
     credit_kpi_compute,
+    credit_limit_change,
     credit_override_approve,
     credit_prediction_backtest,
+    credit_rating_import,
+    credit_rating_import_line,
 )
