@@ -20,6 +20,7 @@ from . import (
     credit_promise,
     credit_rating_history,
     credit_report_mixin,
+    credit_review,
     credit_segment,
     ir_qweb,
     mail_activity,

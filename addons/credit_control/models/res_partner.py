@@ -742,6 +742,18 @@ class ResPartner(models.Model):
             )
         return True
 
+    def action_credit_request_limit(self):
+        """Ask the credit managers for a credit limit for this customer (a credit application)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Request Credit"),
+            "res_model": "credit.review",
+            "view_mode": "form",
+            "target": "current",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
     def action_credit_refresh_statistics(self):
         """Recompute this customer's statistics now instead of waiting for the nightly run (credit staff: the
         statistics are written with SQL, past the access rights of the partners)."""

@@ -427,6 +427,26 @@ class SaleOrder(models.Model):
             "context": {"default_order_id": self.id},
         }
 
+    def action_credit_request_limit(self):
+        """A salesperson facing a credit block asks for a (higher) credit limit: a credit application for the
+        customer, from this quotation, asking what the exposure plus this order needs."""
+        self.ensure_one()
+        figures = self._credit_figures()
+        needed = figures["exposure"] + figures["order_amount"]
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Request Credit"),
+            "res_model": "credit.review",
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_partner_id": self.partner_id.commercial_partner_id.id,
+                "default_company_id": self.company_id.id,
+                "default_order_id": self.id,
+                "default_requested_limit": self.company_id.currency_id.round(max(needed, figures["limit"])),
+            },
+        }
+
     def action_credit_request_release(self):
         """A salesperson facing a credit block asks the credit managers to release the order: each gets one
         activity on it (asking twice adds none)."""
