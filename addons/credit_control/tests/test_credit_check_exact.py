@@ -237,3 +237,5 @@ class TestCreditCheckExact(CreditControlCommon):
         self.assertIn("(partner_id, account_id, company_id, date_maturity, amount_residual)", definition)
         self.assertIn("amount_residual <> ", definition)
         self.assertIn("NOT reconciled", definition)
+        self.env.cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'account_move_credit_draft_invoice_idx'")
+        self.assertIn("(commercial_partner_id, company_id)", self.env.cr.fetchone()[0])
