@@ -722,11 +722,36 @@ def measure_so_check(env, company, today, iterations=30):
         start = time.perf_counter()
         order._credit_block_reasons()
         timings.append(time.perf_counter() - start)
+    explain_so_check(env, order)
     return {
         "seconds": statistics.median(timings),
         "open_items": open_items,
         "p95": sorted(timings)[int(0.95 * iterations)],
     }
+
+
+def explain_so_check(env, order):
+    """Print the plan of the check's statement (exposure and overdue balance, ``_credit_exposure_and_overdue``)
+    as PostgreSQL runs it for this customer: ``EXPLAIN (ANALYZE, BUFFERS)`` of the statement the check sent."""
+    cr = env.cr
+    statements = []
+    execute = type(cr).execute
+
+    def record(self, query, params=None, log_exceptions=True):
+        if "SUM(exposure)" in str(query):
+            statements.append(self.mogrify(query, params))
+        return execute(self, query, params, log_exceptions)
+
+    type(cr).execute = record
+    try:
+        env.invalidate_all()
+        order._credit_block_reasons()
+    finally:
+        type(cr).execute = execute
+    for statement in statements:
+        cr.execute(b"EXPLAIN (ANALYZE, BUFFERS) " + statement)
+        plan = "\n".join(f"     {row[0]}" for row in cr.fetchall())
+        print(f"   so_check: the plan of the credit check's statement\n{plan}", flush=True)
 
 
 def measure_aging(env, company, today):

@@ -4,6 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from ..tools import payment_prediction
 from .res_partner import CREDIT_STAFF_GROUPS
@@ -116,6 +117,18 @@ class AccountMove(models.Model):
         help="Share of the customer's own payments in the prediction; the rest is its segment's behaviour.",
         groups=CREDIT_STAFF_GROUPS,
     )
+
+    def init(self):
+        super().init()
+        # The credit check counts its customer's draft invoices and credit notes in the exposure
+        # (``res.partner._credit_exposure_and_overdue``): found per customer, not among all draft entries.
+        create_index(
+            self.env.cr,
+            "account_move_credit_draft_invoice_idx",
+            self._table,
+            ["commercial_partner_id", "company_id"],
+            where="state = 'draft' AND move_type IN ('out_invoice', 'out_refund')",
+        )
 
     def _compute_credit_action_count(self):
         for move in self:

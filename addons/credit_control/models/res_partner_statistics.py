@@ -1,5 +1,5 @@
 import logging
-from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -27,77 +27,106 @@ class ResPartner(models.Model):
         The confirmed orders ``exclude_orders`` are left out of the last part: the credit check
         counts the orders it decides on itself (see ``sale.order._credit_check_increase``).
         """
+        return self._credit_exposure_and_overdue(company, exclude_orders=exclude_orders)[0]
+
+    def _credit_exposure_and_overdue(self, company, exclude_orders=None, days=None, today=None):
+        """The credit check's two figures per commercial partner of ``self``, in ``company``'s currency, from
+        one statement: ``({partner id: exposure}, {partner id: overdue})``.
+
+        The exposure is ``_credit_exposure_by_partner``'s. The overdue balance, computed when ``days`` is
+        given, is ``_credit_overdue_by_partner``'s: what fell due more than ``days`` days before ``today``,
+        credits already due netted out, never more than the open balance nor less than zero. The open
+        receivables are read once for both, from the index of the open items (``account.move.line.init``):
+        a line without residual adds nothing to either sum.
+        """
         if not self.ids:
-            return {}
+            return {}, {}
         self.env["account.move.line"].flush_model()
         self.env["account.move"].flush_model()
         self.env["sale.order.line"].flush_model()
         self.env["sale.order"].flush_model()
-        params = {
-            "company": company.id,
-            "partners": list(self.ids),
-            "excluded": list(exclude_orders.ids) if exclude_orders else [],
-        }
-        result = defaultdict(float)
-        queries = [
-            # open receivables (residual, company currency; credit notes and payments net out)
+        overdue_date = None
+        if days is not None:
+            overdue_date = (today or fields.Date.context_today(self)) - timedelta(days=days)
+        rows = self.env.execute_query(
             SQL(
                 """
-                SELECT p.commercial_partner_id, SUM(aml.amount_residual)
-                  FROM account_move_line aml
-                  JOIN account_account acc ON acc.id = aml.account_id
-                  JOIN res_partner p ON p.id = aml.partner_id
-                 WHERE aml.company_id = %(company)s
-                   AND aml.parent_state = 'posted'
-                   AND acc.account_type = 'asset_receivable'
-                   AND NOT aml.reconciled
-                   AND p.commercial_partner_id = ANY(%(partners)s)
-              GROUP BY p.commercial_partner_id
+                SELECT partner_id, SUM(exposure), SUM(receivable), SUM(overdue)
+                  FROM (
+                        -- open receivables (residual, company currency; credit notes and payments net out)
+                        SELECT p.commercial_partner_id AS partner_id,
+                               SUM(aml.amount_residual) AS exposure,
+                               SUM(aml.amount_residual) AS receivable,
+                               SUM(aml.amount_residual) FILTER (WHERE aml.date_maturity < %(overdue_date)s::date)
+                                   AS overdue
+                          FROM account_move_line aml
+                          JOIN account_account acc ON acc.id = aml.account_id
+                          JOIN res_partner p ON p.id = aml.partner_id
+                         WHERE %(open_item)s
+                           AND aml.company_id = %(company)s
+                           AND acc.account_type = 'asset_receivable'
+                           AND p.commercial_partner_id = ANY(%(partners)s)
+                      GROUP BY p.commercial_partner_id
+                     UNION ALL
+                        -- draft invoices and credit notes, converted with the move's own rate
+                        SELECT m.commercial_partner_id,
+                               SUM(l.price_total * CASE WHEN m.amount_total = 0 THEN 0
+                                                        ELSE m.amount_total_signed / m.amount_total END),
+                               0, 0
+                          FROM account_move_line l
+                          JOIN account_move m ON m.id = l.move_id
+                         WHERE m.company_id = %(company)s
+                           AND m.state = 'draft'
+                           AND m.move_type IN ('out_invoice', 'out_refund')
+                           AND l.display_type = 'product'
+                           AND m.commercial_partner_id = ANY(%(partners)s)
+                           AND NOT EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r WHERE r.invoice_line_id = l.id)
+                      GROUP BY m.commercial_partner_id
+                     UNION ALL
+                        -- confirmed orders, not yet invoiced (taxes included), in company currency
+                        SELECT p.commercial_partner_id,
+                               SUM(sol.untaxed_amount_to_invoice
+                                   * CASE WHEN sol.price_subtotal = 0 THEN 1
+                                          ELSE sol.price_total / sol.price_subtotal END
+                                   / COALESCE(NULLIF(so.currency_rate, 0), 1)),
+                               0, 0
+                          FROM sale_order_line sol
+                          JOIN sale_order so ON so.id = sol.order_id
+                          JOIN res_partner p ON p.id = so.partner_id
+                         WHERE so.company_id = %(company)s
+                           AND so.state = 'sale'
+                           AND so.id <> ALL(%(excluded)s::int[])
+                           AND sol.untaxed_amount_to_invoice <> 0
+                           AND p.commercial_partner_id = ANY(%(partners)s)
+                      GROUP BY p.commercial_partner_id
+                       ) figures
+              GROUP BY partner_id
                 """,
-                **params,
-            ),
-            # draft invoices and credit notes, converted with the move's own rate
-            SQL(
-                """
-                SELECT m.commercial_partner_id,
-                       SUM(l.price_total * CASE WHEN m.amount_total = 0 THEN 0
-                                                ELSE m.amount_total_signed / m.amount_total END)
-                  FROM account_move_line l
-                  JOIN account_move m ON m.id = l.move_id
-                 WHERE m.company_id = %(company)s
-                   AND m.state = 'draft'
-                   AND m.move_type IN ('out_invoice', 'out_refund')
-                   AND l.display_type = 'product'
-                   AND m.commercial_partner_id = ANY(%(partners)s)
-                   AND NOT EXISTS (SELECT 1 FROM sale_order_line_invoice_rel r WHERE r.invoice_line_id = l.id)
-              GROUP BY m.commercial_partner_id
-                """,
-                **params,
-            ),
-            # confirmed orders, not yet invoiced (taxes included), in company currency
-            SQL(
-                """
-                SELECT p.commercial_partner_id,
-                       SUM(sol.untaxed_amount_to_invoice
-                           * CASE WHEN sol.price_subtotal = 0 THEN 1 ELSE sol.price_total / sol.price_subtotal END
-                           / COALESCE(NULLIF(so.currency_rate, 0), 1))
-                  FROM sale_order_line sol
-                  JOIN sale_order so ON so.id = sol.order_id
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.company_id = %(company)s
-                   AND so.state = 'sale'
-                   AND so.id <> ALL(%(excluded)s::int[])
-                   AND sol.untaxed_amount_to_invoice <> 0
-                   AND p.commercial_partner_id = ANY(%(partners)s)
-              GROUP BY p.commercial_partner_id
-                """,
-                **params,
-            ),
-        ]
-        for query in queries:
-            for partner_id, amount in self.env.execute_query(query):
-                result[partner_id] += amount or 0.0
-        return {pid: company.currency_id.round(amount) for pid, amount in result.items()}
+                open_item=self._credit_open_item_condition("aml"),
+                company=company.id,
+                partners=list(self.ids),
+                excluded=list(exclude_orders.ids) if exclude_orders else [],
+                overdue_date=overdue_date,
+            )
+        )
+        round_amount = company.currency_id.round
+        exposures = {pid: round_amount(exposure or 0.0) for pid, exposure, _receivable, _overdue in rows}
+        overdues = {}
+        if days is not None:
+            overdues = {
+                pid: max(round_amount(min(overdue or 0.0, receivable or 0.0)), 0.0)
+                for pid, _exposure, receivable, overdue in rows
+            }
+        return exposures, overdues
+
+    @api.model
+    def _credit_open_item_condition(self, alias):
+        """The open items the credit check sums (posted, not reconciled, something left to pay), as the
+        condition of their index (``account_move_line_credit_open_partner_idx``) on the lines ``alias``."""
+        return SQL(
+            "%(line)s.amount_residual <> 0 AND NOT %(line)s.reconciled AND %(line)s.parent_state = 'posted'",
+            line=SQL.identifier(alias),
+        )
 
     def _credit_overdue_by_partner(self, company, days=0, today=None):
         """Receivable balance due more than ``days`` days before ``today``, per commercial partner.
@@ -119,13 +148,13 @@ class ResPartner(models.Model):
                   FROM account_move_line aml
                   JOIN account_account acc ON acc.id = aml.account_id
                   JOIN res_partner p ON p.id = aml.partner_id
-                 WHERE aml.company_id = %(company)s
-                   AND aml.parent_state = 'posted'
+                 WHERE %(open_item)s
+                   AND aml.company_id = %(company)s
                    AND acc.account_type = 'asset_receivable'
-                   AND NOT aml.reconciled
                    AND p.commercial_partner_id = ANY(%(partners)s)
               GROUP BY p.commercial_partner_id
                 """,
+                open_item=self._credit_open_item_condition("aml"),
                 company=company.id,
                 limit_date=today,
                 days=days,

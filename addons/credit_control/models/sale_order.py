@@ -11,6 +11,8 @@ from .res_partner import CREDIT_STATUS_GROUPS
 CREDIT_OVERRIDE_KEY_FIELDS = {"partner_id", "company_id", "pricelist_id", "currency_id"}
 # Computed amounts the credit check reads: the ORM would let anyone write them over, so only the system may.
 CREDIT_COMPUTED_ORDER_FIELDS = {"amount_untaxed", "amount_tax", "amount_total", "currency_rate"}
+# What the check reads of the customer: fetched alone, not with every company-dependent field of the partner.
+CREDIT_CHECK_PARTNER_FIELDS = ["name", "credit_hold", "credit_hold_reason", "credit_limit"]
 
 
 class SaleOrder(models.Model):
@@ -44,17 +46,19 @@ class SaleOrder(models.Model):
     @api.depends("partner_id", "amount_total", "state", "company_id", "credit_override_ids.state")
     @api.depends_context("uid")  # the reason of a hold is shown to credit staff only
     def _compute_credit_block_reason(self):
+        # also while the quotation is being edited, so the salesperson sees it before saving
+        quotations = self.filtered(lambda o: o.state in ("draft", "sent") and o.partner_id._origin)
+        figures = quotations._credit_figures_by_key()
         for order in self:
             order.credit_block_reason = False
             order.credit_override_id = False
-            # also while the quotation is being edited, so the salesperson sees it before saving
-            if order.state not in ("draft", "sent") or not order.partner_id._origin:
+            if order not in quotations:
                 continue
             override = order._credit_valid_override()
             if override:
                 order.credit_override_id = override
                 continue
-            reasons = order._credit_confirmation_reasons()
+            reasons = order._credit_confirmation_reasons(*figures.get(order._credit_key(), (0.0, 0.0)))
             order.credit_block_reason = order._credit_block_message(reasons) if reasons else False
 
     @api.depends("credit_block_reason")
@@ -64,7 +68,8 @@ class SaleOrder(models.Model):
             order.credit_blocked = bool(order.credit_block_reason)
 
     def _search_credit_blocked(self, operator, value):
-        """The quotations whose confirmation the credit check blocks now (the block is computed live)."""
+        """The quotations whose confirmation the credit check blocks now (the block is computed live, for all
+        quotations at once: one statement per company for their customers' figures)."""
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Search quotations as credit blocked or not."))
         quotations = self.search([("state", "in", ("draft", "sent"))])
@@ -114,6 +119,23 @@ class SaleOrder(models.Model):
             if order.id and order.state == "sale"
         }
 
+    def _credit_figures_by_key(self):
+        """``{credit key: (exposure, overdue)}`` of the orders of ``self``, one statement per company for
+        all their customers. The exposure leaves the orders of ``self`` out, as ``_credit_figures`` leaves
+        out the order it decides on (quotations: they are not in the exposure anyway)."""
+        figures = {}
+        orders = self.sudo()
+        for company in orders.company_id:
+            company_orders = orders.filtered(lambda o, company=company: o.company_id == company)
+            partners = company_orders.partner_id.commercial_partner_id._origin.with_company(company)
+            partners.fetch(CREDIT_CHECK_PARTNER_FIELDS)
+            exposures, overdues = partners._credit_exposure_and_overdue(
+                company, exclude_orders=company_orders._origin, days=company.credit_overdue_block_days
+            )
+            for partner in partners:
+                figures[(company.id, partner.id)] = (exposures.get(partner.id, 0.0), overdues.get(partner.id, 0.0))
+        return figures
+
     def _credit_figures(self, pending=0.0, amount=None, exposure=None, overdue=None):
         """Figures of the check for this order's customer, in company currency (sudo: salespeople
         may not read receivables or limits, yet must see why they are blocked).
@@ -123,13 +145,19 @@ class SaleOrder(models.Model):
         may be given when the caller computed them for many orders at once."""
         self.ensure_one()
         company = self.company_id
+        # what the check reads of the customer, alone (not every field of the partner): the order's
+        # partner is mostly its own commercial partner, read by the same query
+        self.partner_id._origin.with_company(company).sudo().fetch(
+            ["commercial_partner_id", *CREDIT_CHECK_PARTNER_FIELDS]
+        )
         partner = self.partner_id.commercial_partner_id._origin.with_company(company).sudo()
-        if exposure is None:
-            exposure = partner._credit_exposure_by_partner(company, exclude_orders=self._origin).get(partner.id, 0.0)
-        if overdue is None:
-            overdue = partner._credit_overdue_by_partner(company, days=company.credit_overdue_block_days).get(
-                partner.id, 0.0
+        partner.fetch(CREDIT_CHECK_PARTNER_FIELDS)
+        if exposure is None or overdue is None:
+            exposures, overdues = partner._credit_exposure_and_overdue(
+                company, exclude_orders=self._origin, days=company.credit_overdue_block_days
             )
+            exposure = exposures.get(partner.id, 0.0) if exposure is None else exposure
+            overdue = overdues.get(partner.id, 0.0) if overdue is None else overdue
         return {
             "partner": partner,
             "hold": partner.credit_hold,
@@ -228,9 +256,10 @@ class SaleOrder(models.Model):
             )
         )[:1]
 
-    def _credit_confirmation_reasons(self):
+    def _credit_confirmation_reasons(self, exposure=None, overdue=None):
         """Why this quotation may not be confirmed now (empty: it may): what is not paid online
-        is checked, unless a valid override covers the order."""
+        is checked, unless a valid override covers the order. ``exposure`` and ``overdue`` may be given
+        when the caller computed them for many orders at once (``_credit_figures_by_key``)."""
         self.ensure_one()
         currency = self.company_id.currency_id
         amount = self._credit_amount_company()
@@ -240,7 +269,9 @@ class SaleOrder(models.Model):
         counted = currency.round(max(amount - paid, 0.0))
         if currency.compare_amounts(paid, 0.0) > 0 and currency.compare_amounts(counted, 0.0) <= 0:
             return []  # paid in full online
-        return self._credit_block_reasons(figures=self._credit_figures(amount=counted))
+        return self._credit_block_reasons(
+            figures=self._credit_figures(amount=counted, exposure=exposure, overdue=overdue)
+        )
 
     def _credit_check_increase(self, before):
         """Refuse any change that raises what customers owe on confirmed orders past their credit block.
@@ -250,7 +281,8 @@ class SaleOrder(models.Model):
         confirmed) adds its whole amount; a confirmed order that grew (new line, higher quantity or
         price, another customer) adds the increase. The part paid online is exempt, and an active
         override that covers the new total lets the order through. Orders of one customer add up:
-        the second sees the first. One exposure and one overdue query per company, for all orders.
+        the second sees the first. One query per company for the exposure and the overdue balance of all
+        the orders' customers.
         """
         increases = []
         for order in self.sudo():
@@ -280,9 +312,11 @@ class SaleOrder(models.Model):
         for company in orders.company_id:
             company_orders = orders.filtered(lambda o, company=company: o.company_id == company)
             partners = company_orders.partner_id.commercial_partner_id.with_company(company)
-            for partner_id, value in partners._credit_exposure_by_partner(company, exclude_orders=orders).items():
+            exposure, overdue = partners._credit_exposure_and_overdue(
+                company, exclude_orders=orders, days=company.credit_overdue_block_days
+            )
+            for partner_id, value in exposure.items():
                 exposures[(company.id, partner_id)] = value
-            overdue = partners._credit_overdue_by_partner(company, days=company.credit_overdue_block_days)
             for partner_id, value in overdue.items():
                 overdues[(company.id, partner_id)] = value
         # the orders' own part of the exposure before the change, then each increase in turn

@@ -179,17 +179,17 @@ class TestTrustSaleBlock(TrustSaleCommon):
         order = self._order(self.customer, 100.0, user=self.salesman)
         order.action_confirm()
         Partner = type(self.env["res.partner"])
-        original = Partner._credit_exposure_by_partner
+        original = Partner._credit_exposure_and_overdue
         calls = []
 
-        def counting(partners, company, exclude_orders=None):
+        def counting(partners, company, **kwargs):
             calls.append(partners.ids)
-            return original(partners, company, exclude_orders=exclude_orders)
+            return original(partners, company, **kwargs)
 
-        with patch.object(Partner, "_credit_exposure_by_partner", counting):
+        with patch.object(Partner, "_credit_exposure_and_overdue", counting):
             order.with_user(self.salesman).write({"order_line": [(0, 0, self._line(10.0)) for _i in range(10)]})
         self.assertEqual(order.amount_total, 200.0)
-        # the lines' check and the order's: each one exposure query for all new lines
+        # the lines' check and the order's: each one statement (exposure and overdue) for all new lines
         self.assertTrue(1 <= len(calls) <= 2, calls)
 
     def test_computed_amounts_cannot_be_written_over(self):
