@@ -256,17 +256,20 @@ class CreditAction(models.Model):
         alias_domains = threads._mail_get_alias_domains(default_company=env.company)
         companies = threads._mail_get_companies(default=env.company)
         reply_tos = threads._notify_get_reply_to(default=email_from)
-        parents = dict(
-            env.execute_query(
-                SQL(
-                    """SELECT res_id, MIN(id) FROM mail_message
-                        WHERE model = %s AND res_id = ANY(%s) AND message_type != 'user_notification'
-                     GROUP BY res_id""",
-                    threads._name,
-                    threads.ids,
+        # as ``_message_compute_parent_id``: a flat thread hangs every message on its first one (not partners)
+        parents = {}
+        if threads._mail_flat_thread:
+            parents = dict(
+                env.execute_query(
+                    SQL(
+                        """SELECT res_id, MIN(id) FROM mail_message
+                            WHERE model = %s AND res_id = ANY(%s) AND message_type != 'user_notification'
+                         GROUP BY res_id""",
+                        threads._name,
+                        threads.ids,
+                    )
                 )
             )
-        )
         # attachments of the composer (none here, unless a caller adds some) move to the record, as message_post
         pending = (
             env["ir.attachment"]
