@@ -13,6 +13,7 @@ from . import (
     test_day_one_texts,
     test_dispute,
     test_fee_rules,
+    test_followup_bulk_email,
     test_followup_engine,
     test_followup_fees,
     test_followup_interest,
