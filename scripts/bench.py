@@ -869,12 +869,19 @@ def servers_trigger(env, company, today):
 
 
 def servers_collect(env, company, today):
-    """The run the servers made (the only run above the mark): its state, work, and how it split over them."""
+    """The run the servers made (the only run above the mark): its state, work, and how it split over them.
+    Then undone (``servers_reset``), in the same process."""
+    result = servers_result(env, company)
+    result.update(servers_reset(env, company, today))
+    return result
+
+
+def servers_result(env, company):
     cr = env.cr
     cr.execute(f"SELECT max_id FROM {MARKS_TABLE} WHERE name = 'credit_followup_run'")
     run = env["credit.followup.run"].search([("id", ">", cr.fetchone()[0]), ("company_id", "=", company.id)])
     if not run:
-        return {"seconds": 0.0, "state": None}
+        return {"seconds": 0.0, "state": None, "per_worker": []}
     run.ensure_one()
     per_worker = {}
     for batch in run.batch_ids:
@@ -971,23 +978,31 @@ def start_server(db, with_oca, log_path, timeout):
         "--http-interface=127.0.0.1",
         f"--http-port={free_port()}",
         f"--db-filter=^{db}$",
-        "--log-level=warn",
+        "--log-level=info",  # the cron jobs' lines: which server ran which job, when
     ]
     with open(log_path, "w", encoding="utf-8") as log:
         # its own process group: stopped with everything it started
         return subprocess.Popen(command, cwd="/tmp", stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def kill_group(server, sig):
+    try:
+        os.killpg(server.pid, sig)
+    except ProcessLookupError:
+        pass  # already gone
+
+
 def stop_servers(servers):
+    """Stop the servers cleanly (SIGTERM: Odoo's graceful shutdown), and kill what is left after 30 s."""
     for server in servers:
         if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)  # Odoo's graceful shutdown
+            kill_group(server, signal.SIGTERM)
     deadline = time.monotonic() + 30
     for server in servers:
         try:
             server.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+            kill_group(server, signal.SIGKILL)
             server.wait()
 
 
@@ -1014,7 +1029,7 @@ def wait_servers_ready(connection, db, servers, timeout):
 
 def poll_run(connection, db, servers, marks_table, timeout):
     """Wait for the day's run that the servers make: planned (after the day's preparation), then done.
-    Returns (planned, done) as time.time(); wakes the cron threads again if the first wake-up was missed."""
+    Returns (planned, done) as epoch seconds; wakes the cron threads again if the first wake-up was missed."""
     planned = None
     deadline = time.monotonic() + timeout
     last_wake = time.monotonic()
@@ -1023,19 +1038,21 @@ def poll_run(connection, db, servers, marks_table, timeout):
         if dead:
             raise RuntimeError(f"Odoo server(s) {dead} stopped during the run")
         with connection.cursor() as cr:
+            # a run's create_date (UTC) is when its planning began, in the daily cron's transaction
             cr.execute(
-                "SELECT run.state FROM credit_followup_run run "
+                "SELECT run.state, EXTRACT(EPOCH FROM run.create_date) FROM credit_followup_run run "
                 f"WHERE run.id > (SELECT max_id FROM {marks_table} WHERE name = 'credit_followup_run')"
             )
-            states = [row[0] for row in cr.fetchall()]
+            rows = cr.fetchall()
+            states = [state for state, _created in rows]
             if states and planned is None:
-                planned = time.time()
+                planned = min(float(created) for _state, created in rows)
             if states and all(state in ("done", "done_failures") for state in states):
                 return planned, time.time()
             if not states and time.monotonic() - last_wake > 5:
                 cr.execute("SELECT pg_notify('cron_trigger', %s)", [db])
                 last_wake = time.monotonic()
-        time.sleep(0.1)
+        time.sleep(0.05)
     raise RuntimeError(f"the servers' run was not done within {timeout:.0f}s")
 
 
@@ -1057,7 +1074,16 @@ def measure_servers(db, with_oca, today, count, timeout):
         startup = time.perf_counter() - started
         triggered = run_measure("servers_trigger", db, with_oca, today)["triggered"]
         planned, done = poll_run(connection, db, servers, MARKS_TABLE, timeout)
-        result = run_measure("servers_collect", db, with_oca, today)
+        stop_servers(servers)
+        result = run_measure("servers_collect", db, with_oca, today)  # and undone
+        # the servers that took no batch count too: the split is over every server
+        host = socket.gethostname()
+        taken = {worker["process"] for worker in result["per_worker"]}
+        result["per_worker"] += [
+            {"process": f"{host}:{server.pid}", "crons": [], "batches": 0, "customers": 0, "actions": 0}
+            for server in servers
+            if f"{host}:{server.pid}" not in taken
+        ]
         result.update(
             {
                 "seconds": done - planned,
@@ -1071,7 +1097,7 @@ def measure_servers(db, with_oca, today, count, timeout):
     finally:
         stop_servers(servers)
         connection.close()
-        run_measure("servers_reset", db, with_oca, today)
+        run_measure("servers_reset", db, with_oca, today)  # nothing left to undo when collected
 
 
 def measure_daily_run_servers(db, with_oca, today, counts=(1, 2), timeout=3600):
@@ -1320,7 +1346,7 @@ def servers_rows(r):
         ratio = f"{one / run['seconds']:.2f}x 1 server" if one and count != "1" else ""
         rows.append(
             (
-                f"Ours: daily run, {count} Odoo server(s) (cron)",
+                f"Ours: daily run, {count} Odoo server{'' if count == '1' else 's'} (cron)",
                 run["seconds"],
                 f"{run['actions']:,} actions {split}",
                 ratio,
