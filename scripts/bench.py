@@ -28,6 +28,8 @@ import multiprocessing
 import os
 import platform
 import resource
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +48,20 @@ PRESETS = {
     "large": {"partners": 100_000, "items": 1_000_000, "big": 5_000},
 }
 LEVEL_DAYS = (7, 21, 35, 60)
+# The results, in the order measured (``--only`` picks some of them).
+RESULTS = (
+    "raw_sql_first",
+    "ours_generate",
+    "oca_generate",
+    "raw_sql_daily",
+    "daily_run_1",
+    "daily_run_2",
+    "daily_run_servers",
+    "so_check",
+    "aging",
+    "prediction",
+    "kpi",
+)
 
 
 # ----------------------------------------------------------------------
@@ -540,7 +556,7 @@ def _measure(name, db, with_oca, today_iso, queue, barrier=None, **options):
             cr.commit()
             result = {"seconds": 0.0}
         elif name in COMMITTED_STEPS:
-            result = COMMITTED_STEPS[name](env, company, today)
+            result = COMMITTED_STEPS[name](env, company, today, **options)
             cr.commit()
         else:
             if barrier is not None:
@@ -820,8 +836,316 @@ MEASURES = {
     "kpi": measure_kpi,
     "worker": measure_worker,
 }
-# Steps whose work is committed (not measurements): the plan that the worker crons share, and its removal.
-COMMITTED_STEPS = {"plan_run": plan_run, "unplan_run": unplan_run}
+
+
+# ----------------------------------------------------------------------
+# The daily run on real Odoo servers
+# ----------------------------------------------------------------------
+
+DAILY_CRON = "credit_control.ir_cron_credit_followup"
+# What the servers' run adds, undone afterwards: every table's rows above this mark, and the items' levels.
+MARKS_TABLE = "bench_servers_marks"
+LEVELS_TABLE = "bench_servers_levels"
+CRONS_TABLE = "bench_servers_crons"
+
+
+def servers_prepare(env, company, today):
+    """Before the servers start (committed): mark what exists (each table's highest id, the items' levels), and
+    leave only the day's crons active, the daily cron and the worker crons, so that both measurements do the
+    same work and nothing else (the mail queue would try to deliver the emails)."""
+    from odoo import fields  # noqa: PLC0415
+
+    cr = env.cr
+    workers = env["credit.followup.run"]._worker_crons()
+    daily = env.ref(DAILY_CRON)
+    cr.execute(
+        "SELECT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+        "ON t.table_name = c.table_name AND t.table_schema = c.table_schema "
+        "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.column_name = 'id' "
+        "AND c.data_type IN ('integer', 'bigint')"
+    )
+    tables = [row[0] for row in cr.fetchall()]
+    cr.execute(f"DROP TABLE IF EXISTS {MARKS_TABLE}, {LEVELS_TABLE}, {CRONS_TABLE}")
+    cr.execute(f"CREATE TABLE {MARKS_TABLE} (name varchar PRIMARY KEY, max_id bigint NOT NULL)")
+    for table in tables:
+        cr.execute(f'INSERT INTO {MARKS_TABLE} SELECT %s, COALESCE(MAX(id), 0) FROM "{table}"', [table])
+    cr.execute(
+        f"CREATE TABLE {LEVELS_TABLE} AS SELECT id, credit_level_id, credit_level_date FROM account_move_line "
+        "WHERE credit_level_id IS NOT NULL OR credit_level_date IS NOT NULL"
+    )
+    cr.execute(f"CREATE TABLE {CRONS_TABLE} AS SELECT id, active, nextcall FROM ir_cron")
+    cr.execute("UPDATE ir_cron SET active = FALSE WHERE active AND NOT id = ANY(%s)", [(workers | daily).ids])
+    # the day's crons wait for the trigger (the worker crons are woken by the daily cron)
+    later = fields.Datetime.now() + timedelta(days=1)
+    (workers | daily).write({"active": True, "nextcall": later})
+    env["ir.cron.trigger"].search([("cron_id", "in", (workers | daily).ids)]).unlink()
+    return {"seconds": 0.0, "workers": len(workers)}
+
+
+def servers_trigger(env, company, today):
+    """Start the day's run as a deployment does: the daily cron is due now, and woken (``_trigger``)."""
+    from odoo import fields  # noqa: PLC0415
+
+    cron = env.ref(DAILY_CRON)
+    cron.write({"nextcall": fields.Datetime.now()})
+    cron._trigger()
+    env.cr.commit()  # the trigger's NOTIFY goes out on commit
+    return {"seconds": 0.0, "triggered": time.time()}
+
+
+def servers_collect(env, company, today):
+    """The run the servers made (the only run above the mark): its state, work, and how it split over them.
+    Then undone (``servers_reset``), in the same process."""
+    result = servers_result(env, company)
+    result.update(servers_reset(env, company, today))
+    return result
+
+
+def servers_result(env, company):
+    cr = env.cr
+    cr.execute(f"SELECT max_id FROM {MARKS_TABLE} WHERE name = 'credit_followup_run'")
+    run = env["credit.followup.run"].search([("id", ">", cr.fetchone()[0]), ("company_id", "=", company.id)])
+    if not run:
+        return {"seconds": 0.0, "state": None, "per_worker": []}
+    run.ensure_one()
+    per_worker = {}
+    for batch in run.batch_ids:
+        worker = per_worker.setdefault(
+            batch.worker_process or "",
+            {"process": batch.worker_process, "crons": [], "batches": 0, "customers": 0, "actions": 0},
+        )
+        worker["batches"] += 1
+        worker["customers"] += batch.customer_count
+        worker["actions"] += len(batch.action_ids)
+        if batch.worker_id.name not in worker["crons"]:
+            worker["crons"].append(batch.worker_id.name)
+    actions = run.action_ids
+    return {
+        "seconds": 0.0,
+        "state": run.state,
+        "run_date": run.date.isoformat(),
+        "batches": len(run.batch_ids),
+        "failed_batches": len(run.batch_ids.filtered(lambda b: b.state == "failed")),
+        "actions": len(actions),
+        "mails": env["mail.mail"].search_count([("mail_message_id", "in", actions.mail_message_id.ids)]),
+        "partners": len(set(actions.partner_id.ids)),
+        "per_worker": sorted(per_worker.values(), key=lambda w: w["process"] or ""),
+    }
+
+
+def servers_reset(env, company, today):
+    """Undo the servers' run (committed): delete every row added above the mark (in an order the foreign keys
+    accept), put the items' levels back, and the crons as they were."""
+    import psycopg2  # noqa: PLC0415 - installed with Odoo
+
+    cr = env.cr
+    cr.execute(f"SELECT to_regclass('{MARKS_TABLE}') IS NOT NULL")
+    if not cr.fetchone()[0]:
+        return {"seconds": 0.0, "deleted": 0}
+    cr.execute(f"SELECT name, max_id FROM {MARKS_TABLE}")
+    marks = dict(cr.fetchall())
+    grown = []
+    for table, max_id in marks.items():
+        cr.execute(f'SELECT COALESCE(MAX(id), 0) > %s FROM "{table}"', [max_id])
+        if cr.fetchone()[0]:
+            grown.append(table)
+    deleted = 0
+    for _attempt in range(len(grown) + 1):
+        blocked = []
+        for table in grown:
+            try:
+                with cr.savepoint(flush=False):
+                    cr.execute(f'DELETE FROM "{table}" WHERE id > %s', [marks[table]])
+                    deleted += cr.rowcount
+            except psycopg2.errors.ForeignKeyViolation:
+                blocked.append(table)
+        if not blocked:
+            break
+        if len(blocked) == len(grown):
+            raise RuntimeError(f"cannot undo the servers' run in {blocked}")
+        grown = blocked
+    cr.execute(
+        f"UPDATE account_move_line aml SET credit_level_id = lvl.credit_level_id, "
+        f"credit_level_date = lvl.credit_level_date FROM {LEVELS_TABLE} lvl WHERE lvl.id = aml.id "
+        "AND (aml.credit_level_id, aml.credit_level_date) IS DISTINCT FROM (lvl.credit_level_id, lvl.credit_level_date)"
+    )
+    cr.execute(
+        "UPDATE account_move_line SET credit_level_id = NULL, credit_level_date = NULL "
+        "WHERE (credit_level_id IS NOT NULL OR credit_level_date IS NOT NULL) "
+        f"AND id NOT IN (SELECT id FROM {LEVELS_TABLE})"
+    )
+    cr.execute(
+        f"UPDATE ir_cron SET active = c.active, nextcall = c.nextcall FROM {CRONS_TABLE} c WHERE c.id = ir_cron.id"
+    )
+    cr.execute(f"DROP TABLE {MARKS_TABLE}, {LEVELS_TABLE}, {CRONS_TABLE}")
+    env.invalidate_all()
+    return {"seconds": 0.0, "deleted": deleted}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(db, with_oca, log_path, timeout):
+    """One Odoo server in threaded mode (``--workers=0``) with one cron thread, on the benchmark database."""
+    command = [
+        sys.executable,
+        "-m",
+        "odoo",
+        "-d",
+        db,
+        f"--addons-path={addons_path(with_oca)}",
+        "--workers=0",
+        "--max-cron-threads=1",
+        f"--limit-time-real-cron={int(timeout)}",
+        "--http-interface=127.0.0.1",
+        f"--http-port={free_port()}",
+        f"--db-filter=^{db}$",
+        "--log-level=info",  # the cron jobs' lines: which server ran which job, when
+    ]
+    with open(log_path, "w", encoding="utf-8") as log:
+        # its own process group: stopped with everything it started
+        return subprocess.Popen(command, cwd="/tmp", stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill_group(server, sig):
+    try:
+        os.killpg(server.pid, sig)
+    except ProcessLookupError:
+        pass  # already gone
+
+
+def stop_servers(servers):
+    """Stop the servers cleanly (SIGTERM: Odoo's graceful shutdown), and kill what is left after 30 s."""
+    for server in servers:
+        if server.poll() is None:
+            kill_group(server, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for server in servers:
+        try:
+            server.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            kill_group(server, signal.SIGKILL)
+            server.wait()
+
+
+def wait_servers_ready(connection, db, servers, timeout):
+    """Each server has loaded the database and its cron thread listens: the cron thread's connection to the
+    ``postgres`` database, which it opens once the registry is loaded (Odoo names connections odoo-<pid>)."""
+    names = [f"odoo-{server.pid}" for server in servers]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        dead = [server.pid for server in servers if server.poll() is not None]
+        if dead:
+            raise RuntimeError(f"Odoo server(s) {dead} stopped while starting")
+        with connection.cursor() as cr:
+            cr.execute(
+                "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+                "WHERE datname = 'postgres' AND application_name = ANY(%s)",
+                [names],
+            )
+            if cr.fetchone()[0] == len(names):
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"the Odoo servers were not ready within {timeout:.0f}s")
+
+
+def poll_run(connection, db, servers, marks_table, timeout):
+    """Wait for the day's run that the servers make: planned (after the day's preparation), then done.
+    Returns (planned, done) as epoch seconds; wakes the cron threads again if the first wake-up was missed."""
+    planned = None
+    deadline = time.monotonic() + timeout
+    last_wake = time.monotonic()
+    while time.monotonic() < deadline:
+        dead = [server.pid for server in servers if server.poll() is not None]
+        if dead:
+            raise RuntimeError(f"Odoo server(s) {dead} stopped during the run")
+        with connection.cursor() as cr:
+            # a run's create_date (UTC) is when its planning began, in the daily cron's transaction
+            cr.execute(
+                "SELECT run.state, EXTRACT(EPOCH FROM run.create_date) FROM credit_followup_run run "
+                f"WHERE run.id > (SELECT max_id FROM {marks_table} WHERE name = 'credit_followup_run')"
+            )
+            rows = cr.fetchall()
+            states = [state for state, _created in rows]
+            if states and planned is None:
+                planned = min(float(created) for _state, created in rows)
+            if states and all(state in ("done", "done_failures") for state in states):
+                return planned, time.time()
+            if not states and time.monotonic() - last_wake > 5:
+                cr.execute("SELECT pg_notify('cron_trigger', %s)", [db])
+                last_wake = time.monotonic()
+        time.sleep(0.05)
+    raise RuntimeError(f"the servers' run was not done within {timeout:.0f}s")
+
+
+def measure_servers(db, with_oca, today, count, timeout):
+    """The daily run as a deployment makes it: ``count`` Odoo servers (one cron thread each) on the benchmark
+    database, the daily cron triggered, its run record polled until done. Undone afterwards."""
+    import psycopg2  # noqa: PLC0415 - installed with Odoo
+
+    connection = psycopg2.connect(dbname=db)
+    connection.autocommit = True
+    servers = []
+    try:
+        run_measure("servers_prepare", db, with_oca, today)
+        for number in range(count):
+            log_path = os.path.join(BENCH_DIR, f"server-{count}-{number + 1}.log")
+            servers.append(start_server(db, with_oca, log_path, timeout))
+        started = time.perf_counter()
+        wait_servers_ready(connection, db, servers, timeout)
+        startup = time.perf_counter() - started
+        triggered = run_measure("servers_trigger", db, with_oca, today)["triggered"]
+        planned, done = poll_run(connection, db, servers, MARKS_TABLE, timeout)
+        stop_servers(servers)
+        result = run_measure("servers_collect", db, with_oca, today)  # and undone
+        # the servers that took no batch count too: the split is over every server
+        host = socket.gethostname()
+        taken = {worker["process"] for worker in result["per_worker"]}
+        result["per_worker"] += [
+            {"process": f"{host}:{server.pid}", "crons": [], "batches": 0, "customers": 0, "actions": 0}
+            for server in servers
+            if f"{host}:{server.pid}" not in taken
+        ]
+        result.update(
+            {
+                "seconds": done - planned,
+                "prepare_seconds": planned - triggered,
+                "total_seconds": done - triggered,
+                "startup_seconds": startup,
+                "servers": [server.pid for server in servers],
+            }
+        )
+        return result
+    finally:
+        stop_servers(servers)
+        connection.close()
+        run_measure("servers_reset", db, with_oca, today)  # nothing left to undo when collected
+
+
+def measure_daily_run_servers(db, with_oca, today, counts=(1, 2), timeout=3600):
+    if today != date.today():
+        print(f"!! the servers make today's run ({date.today()}), not the run of {today}: not measured")
+        return {}
+    results = {}
+    for count in counts:
+        print(f"   daily run on {count} Odoo server(s)")
+        results[str(count)] = measure_servers(db, with_oca, today, count, timeout)
+    return results
+
+
+# Steps whose work is committed (not measurements): the plan that the worker crons share, and its removal;
+# the preparation, trigger, result and undoing of the run on real servers.
+COMMITTED_STEPS = {
+    "plan_run": plan_run,
+    "unplan_run": unplan_run,
+    "servers_prepare": servers_prepare,
+    "servers_trigger": servers_trigger,
+    "servers_collect": servers_collect,
+    "servers_reset": servers_reset,
+}
 
 
 def run_measure(name, db, with_oca, today, workers=1, **options):
@@ -875,10 +1199,28 @@ def main():
         action="store_true",
         help="measure on the existing benchmark database, filled by an earlier run (modules updated to this code)",
     )
+    parser.add_argument("--fill-only", action="store_true", help="create and fill the book, then stop")
+    parser.add_argument(
+        "--only",
+        help=f"with --reuse: measure only these results, comma-separated ({', '.join(RESULTS)})",
+    )
+    parser.add_argument(
+        "--server-timeout",
+        type=float,
+        default=3600,
+        help="seconds the run on real Odoo servers may take before it counts as failed (default 3600)",
+    )
     parser.add_argument("--db", default="credit_control_bench")
     parser.add_argument("--json", help="where to write the results (default .bench/results-<date>.json)")
     parser.add_argument("--today", default=date.today().isoformat(), help="the run's date (default: today)")
     args = parser.parse_args()
+    only = set(filter(None, (args.only or "").split(","))) or None
+    if only and not args.reuse:
+        parser.error("--only measures on the book of an earlier run: use it with --reuse")
+    if only and only - set(RESULTS):
+        parser.error(f"--only: unknown results {', '.join(sorted(only - set(RESULTS)))}")
+    if args.fill_only and args.reuse:
+        parser.error("--fill-only creates the book; --reuse measures on an existing one")
     preset = PRESETS["smoke" if args.smoke else "large" if args.large else "default"]
     partners = args.partners or preset["partners"]
     items = args.items or preset["items"]
@@ -912,26 +1254,44 @@ def main():
         cr.close()
         fill_seconds = time.perf_counter() - fill_start
         print(f"   filled in {fill_seconds:.1f}s; {checked} invoices checked against Odoo's own computations")
+        if args.fill_only:
+            print(f"== {args.db} is filled; measure it with --reuse --db {args.db}")
+            return 0
+
+    def wanted(name):
+        return only is None or name in only
 
     results = {"fill": {"seconds": fill_seconds}}
     print("== Measuring")
-    results["raw_sql_first"] = run_measure("raw_sql", args.db, with_oca, today)
-    results["ours_generate"] = run_measure("ours_generate", args.db, with_oca, today)
-    if with_oca:
+    if wanted("raw_sql_first"):
+        results["raw_sql_first"] = run_measure("raw_sql", args.db, with_oca, today)
+    if wanted("ours_generate"):
+        results["ours_generate"] = run_measure("ours_generate", args.db, with_oca, today)
+    if with_oca and wanted("oca_generate"):
         results["oca_generate"] = run_measure("oca", args.db, with_oca, today)
     run_measure("seed", args.db, with_oca, today)
-    results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
-    results["daily_run_1"] = run_measure("daily_run", args.db, with_oca, today)
-    # two worker crons, each on its own database connection, share one planned run
-    run_measure("plan_run", args.db, with_oca, today)
-    try:
-        results["daily_run_2"] = run_measure("worker", args.db, with_oca, today, workers=2)
-    finally:
-        run_measure("unplan_run", args.db, with_oca, today)
-    results["so_check"] = run_measure("so_check", args.db, with_oca, today)
-    results["aging"] = run_measure("aging", args.db, with_oca, today)
-    results["prediction"] = run_measure("prediction", args.db, with_oca, today)
-    results["kpi"] = run_measure("kpi", args.db, with_oca, today)
+    if wanted("raw_sql_daily"):
+        results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
+    if wanted("daily_run_1"):
+        results["daily_run_1"] = run_measure("daily_run", args.db, with_oca, today)
+    if wanted("daily_run_2"):
+        # two worker crons, each on its own database connection, share one planned run
+        run_measure("plan_run", args.db, with_oca, today)
+        try:
+            results["daily_run_2"] = run_measure("worker", args.db, with_oca, today, workers=2)
+        finally:
+            run_measure("unplan_run", args.db, with_oca, today)
+    if wanted("daily_run_servers"):
+        # 1, then 2 real Odoo servers make the day's run from the daily cron; each is undone afterwards
+        results["daily_run_servers"] = measure_daily_run_servers(args.db, with_oca, today, timeout=args.server_timeout)
+    if wanted("so_check"):
+        results["so_check"] = run_measure("so_check", args.db, with_oca, today)
+    if wanted("aging"):
+        results["aging"] = run_measure("aging", args.db, with_oca, today)
+    if wanted("prediction"):
+        results["prediction"] = run_measure("prediction", args.db, with_oca, today)
+    if wanted("kpi"):
+        results["kpi"] = run_measure("kpi", args.db, with_oca, today)
 
     report = {
         "date": date.today().isoformat(),
@@ -941,12 +1301,16 @@ def main():
         "results": results,
         "total_seconds": time.perf_counter() - started,
     }
-    print_table(report)
+    if only is None:
+        print_table(report)
+    else:
+        print_results(report)
     path = args.json or os.path.join(BENCH_DIR, f"results-{date.today().isoformat()}-{partners}x{items}.json")
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=2, default=str)
     print(f"== Results written to {path}")
-    problems = sanity(report, with_oca)
+    problems = sanity(report, with_oca) if only is None else []
+    problems += sanity_servers(report)
     if problems:
         print("!! " + "\n!! ".join(problems))
         return 1
@@ -969,6 +1333,70 @@ def sanity(report, with_oca):
     if not r["kpi"]["rows"] or not r["kpi"]["receivables"]:
         problems.append("the KPI snapshot of the month found no receivables")
     return problems
+
+
+def sanity_servers(report):
+    """The run on real servers finished, and did exactly the work of the in-process run (when both measured)."""
+    r = report["results"]
+    problems = []
+    for count, run in r.get("daily_run_servers", {}).items():
+        if run.get("state") not in ("done", "done_failures"):
+            problems.append(f"the run on {count} Odoo server(s) did not finish ({run.get('state')})")
+            continue
+        if run["failed_batches"]:
+            problems.append(f"the run on {count} Odoo server(s) failed {run['failed_batches']} batches")
+        if sum(worker["actions"] for worker in run["per_worker"]) != run["actions"]:
+            problems.append(f"the run on {count} Odoo server(s): its batches do not add up to its actions")
+        if "daily_run_1" in r and (run["actions"], run["mails"]) != (
+            r["daily_run_1"]["actions"],
+            r["daily_run_1"]["mails"],
+        ):
+            problems.append(
+                f"the run on {count} Odoo server(s) did other work than the in-process run: "
+                f"{run['actions']} actions, {run['mails']} mails instead of "
+                f"{r['daily_run_1']['actions']}, {r['daily_run_1']['mails']}"
+            )
+    return problems
+
+
+def servers_rows(r):
+    """The table's rows of the run on real Odoo servers: wall time, speed-up and the split over the servers."""
+    rows = []
+    servers = r.get("daily_run_servers", {})
+    one = servers.get("1", {}).get("seconds")
+    for count, run in servers.items():
+        if run.get("state") is None:
+            continue
+        split = [worker["actions"] for worker in run["per_worker"]]
+        ratio = f"{one / run['seconds']:.2f}x 1 server" if one and count != "1" else ""
+        rows.append(
+            (
+                f"Ours: daily run, {count} Odoo server{'' if count == '1' else 's'} (cron)",
+                run["seconds"],
+                f"{run['actions']:,} actions {split}",
+                ratio,
+            )
+        )
+        rows.append(
+            (
+                "  before it: the day's preparation",
+                run["prepare_seconds"],
+                f"{run['batches']:,} batches",
+                f"trigger to done {run['total_seconds']:.2f}s",
+            )
+        )
+    return rows
+
+
+def print_results(report):
+    """The measured results only (``--only``)."""
+    print(f"{'result':<48} {'time':>10}")
+    for name, value in report["results"].items():
+        if name == "daily_run_servers":
+            for count, run in value.items():
+                print(f"{'daily_run_servers ' + count:<48} {run.get('seconds', 0):>9.2f}s  {run.get('per_worker')}")
+        elif isinstance(value, dict) and value.get("seconds") is not None:
+            print(f"{name:<48} {value['seconds']:>9.3f}s")
 
 
 def print_table(report):
@@ -1015,6 +1443,7 @@ def print_table(report):
             f"{two['actions']:,} actions {two['per_worker']}",
             f"{one['seconds'] / two['seconds']:.2f}x throughput",
         ),
+        *servers_rows(r),
         (
             "Sale-order credit check (median)",
             r["so_check"]["seconds"],

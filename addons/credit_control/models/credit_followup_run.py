@@ -9,6 +9,8 @@ one step per day (``credit.followup.step``), and a step's failure stays with its
 """
 
 import logging
+import os
+import socket
 from collections import defaultdict
 from datetime import timedelta
 
@@ -531,16 +533,22 @@ class CreditFollowupRun(models.Model):
             raise  # a crash: the batch stays waiting, for the resume
         except Exception as error:
             _logger.exception("credit_control: follow-up batch %s of %s failed", batch.id, run.display_name)
-            batch.write({"state": "failed", "worker_id": worker.id if worker else False, "error": str(error)})
+            batch.write({"state": "failed", **self._worker_values(worker), "error": str(error)})
             actions = self.env["credit.action"]
         else:
-            batch.write({"state": "done", "worker_id": worker.id if worker else False})
+            batch.write({"state": "done", **self._worker_values(worker)})
         batch.action_ids = actions
         if not Batch.search_count([("run_id", "=", run.id), ("state", "=", "pending")]) and self._lock_free(
             self._table, run.ids
         ):
             run._finish()
         return batch
+
+    @api.model
+    def _worker_values(self, worker):
+        """Who took a batch: the worker cron, and the Odoo process it ran in (``host:pid``), so that a run over
+        several servers shows how its batches split over them."""
+        return {"worker_id": worker.id if worker else False, "worker_process": f"{socket.gethostname()}:{os.getpid()}"}
 
     @api.model
     def _finish_idle_runs(self):
@@ -806,6 +814,9 @@ class CreditFollowupRunBatch(models.Model):
         index=True,
     )
     worker_id = fields.Many2one("ir.cron", readonly=True, ondelete="set null")
+    worker_process = fields.Char(
+        string="Process", readonly=True, help="The Odoo process that took the batch: its host and process id."
+    )
     action_ids = fields.Many2many("credit.action", string="Actions", readonly=True)  # pylint: disable=attribute-string-redundant
     error = fields.Text(readonly=True)
 

@@ -1,3 +1,5 @@
+import os
+import socket
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -98,6 +100,8 @@ class TestFollowupEngine(CreditControlCommon):
         self.assertEqual(run.state, "done")
         self.assertEqual(run.action_ids.partner_id, self.customer | self.other_customer)
         self.assertEqual(run.worker_ids, workers)
+        # and the process each batch ran in, for a run over several servers
+        self.assertEqual(set(run.batch_ids.mapped("worker_process")), {f"{socket.gethostname()}:{os.getpid()}"})
 
     def test_the_number_of_workers_is_a_setting(self):
         self.env["ir.config_parameter"].sudo().set_param(credit_followup_run.WORKERS_PARAM, "3")
