@@ -3,6 +3,7 @@ from . import (
     account_move_line,
     account_partial_reconcile,
     credit_action,
+    credit_action_arrangement,
     credit_action_charge,
     credit_action_step,
     credit_arrangement_mixin,

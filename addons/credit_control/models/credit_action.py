@@ -39,7 +39,8 @@ class CreditAction(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    level_id = fields.Many2one("credit.policy.level", required=True, readonly=True, index=True)
+    # empty on the check of a promise or plan (see credit_action_arrangement.py)
+    level_id = fields.Many2one("credit.policy.level", readonly=True, index=True)
     run_id = fields.Many2one(
         "credit.followup.run", string="Follow-up Run", readonly=True, index="btree_not_null", ondelete="restrict"
     )
@@ -137,10 +138,12 @@ class CreditAction(models.Model):
     call_note = fields.Text(readonly=True, groups="credit_control.group_credit_control_user")
     call_activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null", index="btree_not_null")
 
-    @api.depends("partner_id.name", "level_id.name", "date")
+    @api.depends("partner_id.name", "level_id.name", "arrangement_check", "date")
     def _compute_display_name(self):
+        checks = dict(self._fields["arrangement_check"]._description_selection(self.env))
         for action in self:
-            action.display_name = f"{action.partner_id.name} – {action.level_id.name} ({action.date})"
+            step = action.level_id.name or checks.get(action.arrangement_check, "")
+            action.display_name = f"{action.partner_id.name} – {step} ({action.date})"
 
     @api.depends("recipient_id.phone", "recipient_id.mobile", "partner_id.phone", "partner_id.mobile")
     def _compute_recipient_phone(self):

@@ -48,6 +48,7 @@ class CreditAction(models.Model):
         todo = self.filtered(lambda a: a.state in ("proposed", "failed"))
         # the story may have changed since the proposal: a paused or paid item's step is not taken
         todo -= todo._credit_withdraw_paused()
+        todo -= todo._credit_withdraw_settled_checks()
         emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
         try:
             with self.env.cr.savepoint():
@@ -109,6 +110,9 @@ class CreditAction(models.Model):
 
     def _execute_one(self, rendered=None):
         self.ensure_one()
+        if self.arrangement_check:
+            # a promise's or plan's check takes no follow-up step (see credit_action_arrangement.py)
+            return self._execute_arrangement_check()
         level = self.level_id
         partner = self.partner_id.with_company(self.company_id)
         today = self.env.context.get("credit_followup_date") or fields.Date.context_today(self)

@@ -268,6 +268,11 @@ class CreditFollowupRun(models.Model):
                 self.env._("Payment plans"),
                 lambda: self.env["credit.payment.plan"].with_company(company)._check_plans(company),
             ),
+            # promises due or broken and installments due or late, on the collector's Today
+            (
+                self.env._("Promises and plans on Today"),
+                lambda: self.env["credit.action"].with_company(company)._credit_propose_arrangement_checks(company),
+            ),
             # payment predictions and expected overdue amounts, which rank the worklist of today's follow-up
             (
                 self.env._("Payment predictions"),

@@ -285,6 +285,11 @@ class CreditPaymentPlan(models.Model):
             return
         plans = self.sudo().search([("move_ids", "in", moves.ids), ("state", "=", "active")])
         plans._allocate_payments()
+        if plans:
+            # an installment paid: its check leaves the collector's Today at once
+            self.env["credit.action"].sudo().search(
+                [("payment_plan_id", "in", plans.ids), ("state", "in", ("proposed", "failed"))]
+            )._credit_withdraw_settled_checks()
 
     @api.model
     def _check_plans(self, company, today=None):

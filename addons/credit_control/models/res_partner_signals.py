@@ -357,6 +357,8 @@ class ResPartner(models.Model):
                  WHERE act.company_id = %(company)s
                    AND act.state = 'done'
                    AND act.channel = ANY(%(channels)s)
+                   -- a step of a level: the check of a promise or plan reminds of no items
+                   AND act.level_id IS NOT NULL
                    AND act.date > %(today)s::date - %(history)s
                    AND act.date <= %(today)s
                    AND (act.date <= %(today)s::date - %(window)s

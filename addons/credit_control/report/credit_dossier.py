@@ -51,13 +51,13 @@ class CreditDossier(models.Model):
                    COALESCE(act.executed_on::date, act.date) AS date,
                    act.partner_id, act.company_id, comp.currency_id,
                    CASE act.channel WHEN 'email' THEN 'email' WHEN 'phone' THEN 'call' ELSE 'action' END AS kind,
-                   CONCAT_WS(' – ', COALESCE(lvl.name ->> %(lang)s, lvl.name ->> 'en_US'), act.call_note,
+                   CONCAT_WS(' – ', COALESCE(lvl.name ->> %(lang)s, lvl.name ->> 'en_US', act.summary), act.call_note,
                              act.skip_reason) AS description,
                    act.amount, act.state AS action_state, act.call_outcome,
                    COALESCE(act.executed_by_id, act.user_id) AS user_id,
                    'credit.action' AS res_model, act.id AS res_id
               FROM credit_action act
-              JOIN credit_policy_level lvl ON lvl.id = act.level_id
+         LEFT JOIN credit_policy_level lvl ON lvl.id = act.level_id
               JOIN res_company comp ON comp.id = act.company_id
             UNION ALL
             SELECT dsp.id * 10 + 4, dsp.date_opened, dsp.partner_id, dsp.company_id, comp.currency_id, 'dispute',

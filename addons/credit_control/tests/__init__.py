@@ -36,10 +36,12 @@ from . import (
     test_security,
     test_segment_assignment,
     test_tour_credit_block,
+    test_tour_request_release,
     test_tour_worklist,
     test_translations,
     test_trust_arrangements,
     test_trust_confidentiality,
     test_trust_portal,
     test_trust_sale_block,
+    test_worklist_arrangements,
 )

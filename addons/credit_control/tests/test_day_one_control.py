@@ -361,7 +361,7 @@ class TestCollectorMorningTour(HttpCase):
         today = fields.Date.subtract(fields.Date.context_today(cls.env.user), days=1)
         email_level, call_level = policy.level_ids.sorted("days")
 
-        def proposal(partner, level, channel, user):
+        def invoice(partner):
             invoice = cls.env["account.move"].create(
                 {
                     "move_type": "out_invoice",
@@ -372,7 +372,10 @@ class TestCollectorMorningTour(HttpCase):
                 }
             )
             invoice.action_post()
-            lines = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            return invoice
+
+        def proposal(partner, level, channel, user):
+            lines = invoice(partner).line_ids.filtered(lambda line: line.account_type == "asset_receivable")
             return cls.env["credit.action"].create(
                 {
                     "partner_id": partner.id,
@@ -390,9 +393,24 @@ class TestCollectorMorningTour(HttpCase):
         cls.mail_action = proposal(cls.mail_customer, email_level, "email", cls.collector)
         cls.call_action = proposal(cls.call_customer, call_level, "phone", cls.collector)
         cls.elsewhere_action = proposal(cls.elsewhere, email_level, "email", cls.other)
+        # a promise due today: a payment check on the same list, made by the daily run's part
+        cls.promise_customer = cls.env["res.partner"].create({"name": "Autobedrijf Belofte", "is_company": True})
+        promised = invoice(cls.promise_customer)
+        with freeze_time(fields.Date.subtract(today, days=1)):
+            cls.promise = cls.env["credit.promise"].create(
+                {
+                    "partner_id": cls.promise_customer.id,
+                    "move_ids": [Command.set(promised.ids)],
+                    "amount": 90.0,
+                    "date": today,
+                    "user_id": cls.collector.id,
+                }
+            )
+        cls.promise_check = cls.env["credit.action"]._credit_propose_arrangement_checks(company, today)
 
     def test_the_collectors_morning(self):
         self.assertEqual((self.mail_action.state, self.call_action.state), ("proposed", "proposed"))
+        self.assertEqual((self.promise_check.arrangement_check, self.promise_check.state), ("promise_due", "proposed"))
         self.assertEqual(self.call_action.channel, "phone")
         self.start_tour(
             "/odoo/action-credit_control.credit_action_worklist_action",
@@ -407,3 +425,6 @@ class TestCollectorMorningTour(HttpCase):
         self.assertEqual(self.call_action.call_outcome, "reached")
         self.assertEqual(self.call_action.call_note, "Betaalt vrijdag")
         self.assertEqual(self.elsewhere_action.state, "proposed", "another collector's action was not on my day")
+        self.assertEqual(self.promise_check.promise_id, self.promise)
+        self.assertEqual(self.promise_check.state, "done", "the promise's payment was checked on the same list")
+        self.assertEqual(self.promise_check.executed_by_id, self.collector)

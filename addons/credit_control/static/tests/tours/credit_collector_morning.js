@@ -3,7 +3,8 @@
 import { registry } from "@web/core/registry";
 
 // Data comes from tests/test_day_one_control.py (TestCollectorMorningTour): a proposed reminder email for
-// "Garage Ochtendmail" and a proposed call to "Garage Ochtendbel", both mine; another collector's action.
+// "Garage Ochtendmail" and a proposed call to "Garage Ochtendbel", both mine; another collector's action; the
+// payment check of a promise of "Autobedrijf Belofte" due today, mine.
 
 registry.category("web_tour.tours").add("credit_control_collector_morning", {
     steps: () => [
@@ -78,6 +79,37 @@ registry.category("web_tour.tours").add("credit_control_collector_morning", {
         {
             content: "The logged call leaves the worklist",
             trigger: ".o_list_view:not(:has(.o_data_row:contains(Garage Ochtendbel)))",
+        },
+        {
+            content: "The promise due today is on the same list",
+            trigger: ".o_data_row:contains(Autobedrijf Belofte):contains(check the payment)",
+        },
+        {
+            content: "Open its promise",
+            trigger: ".o_data_row:contains(Autobedrijf Belofte) button[name=action_open_promise]",
+            run: "click",
+        },
+        {
+            content: "The promise's form",
+            trigger: ".o_form_view .o_field_widget[name=date]",
+        },
+        {
+            content: "Back to Today",
+            trigger: ".o_breadcrumb .breadcrumb-item:contains(Today)",
+            run: "click",
+        },
+        {
+            content: "The payment is checked: approve",
+            trigger: ".o_data_row:contains(Autobedrijf Belofte) button[name=action_approve]",
+            run: "click",
+        },
+        {
+            content: "Approving says so",
+            trigger: ".o_notification:contains(1 action(s) approved)",
+        },
+        {
+            content: "The checked promise leaves the worklist",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(Autobedrijf Belofte)))",
         },
     ],
 });
