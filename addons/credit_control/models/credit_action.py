@@ -140,7 +140,9 @@ class CreditAction(models.Model):
     @api.depends("partner_id.name", "level_id.name", "date")
     def _compute_display_name(self):
         for action in self:
-            action.display_name = f"{action.partner_id.name} – {action.level_id.name} ({action.date})"
+            action.display_name = (
+                f"{action.partner_id.name} – {action.level_id.name} ({format_date(self.env, action.date)})"
+            )
 
     @api.depends("recipient_id.phone", "recipient_id.mobile", "partner_id.phone", "partner_id.mobile")
     def _compute_recipient_phone(self):
