@@ -57,6 +57,7 @@
         "wizard/credit_dispute_reject_views.xml",
         "wizard/credit_prediction_backtest_views.xml",
         "wizard/credit_kpi_compute_views.xml",
+        "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
         "views/menus.xml",
     ],

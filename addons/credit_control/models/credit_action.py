@@ -143,7 +143,7 @@ class CreditAction(models.Model):
         checks = dict(self._fields["arrangement_check"]._description_selection(self.env))
         for action in self:
             step = action.level_id.name or checks.get(action.arrangement_check, "")
-            action.display_name = f"{action.partner_id.name} – {step} ({action.date})"
+            action.display_name = f"{action.partner_id.name} – {step} ({format_date(self.env, action.date)})"
 
     @api.depends("recipient_id.phone", "recipient_id.mobile", "partner_id.phone", "partner_id.mobile")
     def _compute_recipient_phone(self):

@@ -39,7 +39,8 @@ class CreditAction(models.Model):
             allowed = nl_bik.nl_fourteen_day_letter_deadline(delivery)
             if self.date < allowed:
                 return 0.0, self.env._(
-                    "No collection costs yet: the 14-day letter's term allows them from %(date)s.", date=allowed
+                    "No collection costs yet: the 14-day letter's term allows them from %(date)s.",
+                    date=format_date(self.env, allowed),
                 )
             return float(nl_bik.bik_collection_costs(self.amount)), ""
         if level.fee_type == "be_consumer":

@@ -135,6 +135,10 @@ class CreditAction(models.Model):
             results.append(self._execute_whatsapp())
         if (level.fee_type != "none" or level.invoice_interest) and not self.fee_move_id:
             results.append(self._execute_charges())
+        if level.interest_type != "none":
+            # the interest shown or charged runs at the last rate known: say so when the table is behind
+            Rate = self.env["credit.interest.rate"]
+            results.append(Rate._missing_rate_warnings({level.interest_type}, self.date).get(level.interest_type, ""))
         if self.channel == "credit_hold" or level.set_credit_hold:
             if not partner.credit_hold:
                 partner.sudo().write(
@@ -144,7 +148,7 @@ class CreditAction(models.Model):
                     }
                 )
             results.append(self.env._("Customer put on credit hold."))
-        return "\n".join(results)
+        return "\n".join(result for result in results if result)
 
     def _execute_email(self, rendered=None):
         """Check and prepare the reminder email of this action. Within ``_execute`` it is posted afterwards with

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from odoo import Command, api, fields, models, modules
 from odoo.exceptions import AccessError
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, format_date
 
 from .credit_policy_level import CONTACT_CHANNELS
 
@@ -101,7 +101,7 @@ class CreditFollowupRun(models.Model):
     @api.depends("company_id.name", "date")
     def _compute_display_name(self):
         for run in self:
-            run.display_name = f"{run.company_id.name} – {run.date}"
+            run.display_name = f"{run.company_id.name} – {format_date(self.env, run.date)}"
 
     @api.depends("date_start", "date_end")
     def _compute_duration(self):
@@ -305,7 +305,31 @@ class CreditFollowupRun(models.Model):
     @api.model
     def _get_run(self, company, today):
         run = self.search([("company_id", "=", company.id), ("date", "=", today)], limit=1)
-        return run or self.create({"company_id": company.id, "date": today})
+        if not run:
+            run = self.create({"company_id": company.id, "date": today})
+            run._note_missing_rates()
+        return run
+
+    def _note_missing_rates(self):
+        """Say on the run when a level of the company's policies uses statutory interest whose rate table has no
+        rate for the run's half-year: the interest of the run's actions is then at the last known rate."""
+        self.ensure_one()
+        levels = (
+            self.env["credit.policy.level"]
+            .sudo()
+            .search(
+                [
+                    ("policy_id.active", "=", True),
+                    ("policy_id.company_id", "in", (False, self.company_id.id)),
+                    ("interest_type", "!=", "none"),
+                ]
+            )
+        )
+        warnings = self.env["credit.interest.rate"]._missing_rate_warnings(
+            set(levels.mapped("interest_type")), self.date
+        )
+        if warnings:
+            self.message_post(body="\n".join(warnings[kind] for kind in sorted(warnings)))
 
     @api.model
     def _plan(self, company, today):

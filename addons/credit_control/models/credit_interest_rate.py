@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from odoo import api, fields, models
+from odoo.tools import format_date, formatLang
 
 from ..tools import statutory_interest
 
@@ -30,13 +31,60 @@ class CreditInterestRate(models.Model):
 
     rate_type = fields.Selection(RATE_TYPES, string="Interest", required=True, index=True)
     date_from = fields.Date(string="In Force From", required=True)
-    rate = fields.Float(string="Annual Rate (%)", digits=(5, 2), required=True)
+    # a rate is not an amount: a group of rates has no sum
+    rate = fields.Float(string="Annual Rate (%)", digits=(5, 2), required=True, aggregator=None)
     source = fields.Char(help="Where the rate was published.")
+    missing_rate_warning = fields.Char(
+        string="Missing Rate",
+        compute="_compute_missing_rate_warning",
+        help="Set on the latest rate of a kind when no rate is in force from the start of the current half-year "
+        "(or year) yet: interest is computed at this older rate until the new one is added.",
+    )
 
     _sql_constraints = [
         ("rate_type_date_unique", "UNIQUE(rate_type, date_from)", "There is already a rate from that date."),
         ("rate_positive", "CHECK(rate >= 0)", "An interest rate cannot be negative."),
     ]
+
+    @api.depends("rate_type", "date_from")
+    def _compute_missing_rate_warning(self):
+        today = fields.Date.context_today(self)
+        warnings = self._missing_rate_warnings(set(self.mapped("rate_type")), today)
+        latest = {rate_type: self._rate_table(rate_type)[-1:] for rate_type in warnings}
+        for rate in self:
+            last = latest.get(rate.rate_type)
+            is_latest = bool(last) and last[0][0] == rate.date_from
+            rate.missing_rate_warning = warnings.get(rate.rate_type) if is_latest else False
+
+    @api.model
+    def _missing_rate_warnings(self, rate_types, day=None):
+        """{rate type: warning} for the kinds of ``rate_types`` that have no rate in force from the start of
+        ``day``'s half-year (or year), in the context's language; kinds whose table is current are left out."""
+        day = day or fields.Date.context_today(self)
+        labels = dict(self._fields["rate_type"]._description_selection(self.env))
+        warnings = {}
+        for rate_type in sorted(set(rate_types) - {"none", False, None}):
+            table = self._rate_table(rate_type)
+            start = statutory_interest.missing_period_rate(table, rate_type, day)
+            if start is None:
+                continue
+            if table:
+                warnings[rate_type] = self.env._(
+                    "%(kind)s: no rate from %(date)s in the rate table yet; interest after that date is computed at "
+                    "the rate of %(last_date)s (%(rate)s %%). Add the new rate under Credit Control › Configuration "
+                    "› Interest Rates.",
+                    kind=labels.get(rate_type, rate_type),
+                    date=format_date(self.env, start),
+                    last_date=format_date(self.env, table[-1][0]),
+                    rate=formatLang(self.env, float(table[-1][1]), digits=2),
+                )
+            else:
+                warnings[rate_type] = self.env._(
+                    "%(kind)s: the rate table has no rate; no interest is computed. Add the rates under Credit "
+                    "Control › Configuration › Interest Rates.",
+                    kind=labels.get(rate_type, rate_type),
+                )
+        return warnings
 
     @api.model
     def _rate_table(self, rate_type):

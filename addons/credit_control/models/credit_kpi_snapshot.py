@@ -566,13 +566,30 @@ class CreditKpiSnapshot(models.Model):
             limit=1,
         )
 
+    def _company_snapshot_as_of(self, day):
+        """The company snapshot of the last month closed on or before ``day``, for this snapshot's company."""
+        self.ensure_one()
+        return self.search(
+            [("company_id", "=", self.company_id.id), ("scope", "=", "company"), ("date_to", "<=", day)],
+            order="date_to desc",
+            limit=1,
+        )
+
     def action_print_cfo_report(self):
         companies = self.browse()
         for snapshot in self:
             companies |= snapshot._company_snapshot()
         if not companies:
             raise UserError(self.env._("Compute the month's KPIs first: the CFO report needs the company snapshot."))
-        return self.env.ref("credit_control.action_report_credit_cfo").report_action(companies)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Print CFO Report"),
+            "res_model": "credit.cfo.report.print",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_snapshot_ids": companies.ids},
+        }
 
     def action_open_disputes_by_root_cause(self):
         """The dispute analysis of the period's disputes, by root cause."""

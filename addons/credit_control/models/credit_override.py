@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_datetime
 
 # What cancelling an override writes; every other field is fixed when the override is approved.
 CANCEL_FIELDS = {"state", "cancel_reason", "cancel_date", "cancel_user_id"}
@@ -94,7 +95,7 @@ class CreditOverride(models.Model):
             override._credit_document().message_post(
                 body=self.env._(
                     "Credit override of %(date)s cancelled by %(user)s: %(reason)s.",
-                    date=fields.Datetime.to_string(override.date),
+                    date=format_datetime(self.env, override.date),
                     user=self.env.user.name,
                     reason=reason,
                 ),

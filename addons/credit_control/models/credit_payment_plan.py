@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date
 
 from ..tools.installments import split_amount
 from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN, workflow
@@ -136,6 +136,13 @@ class CreditPaymentPlan(models.Model):
     @api.constrains("move_ids", "state")
     def _check_one_per_invoice(self):
         self._credit_check_one_live_record()
+
+    def _amount_in_words(self):
+        """The total in words in the customer's language ("Duizend Euro's" for a Dutch customer): Odoo's
+        ``amount_to_text`` takes the language of its context (num2words, and the currency's unit names)."""
+        self.ensure_one()
+        lang = self.partner_id.lang or self.env.lang
+        return self.currency_id.with_context(lang=lang).amount_to_text(self.amount_total)
 
     def _get_report_base_filename(self):
         """The name of the agreement's PDF (the portal's *Agreement* download)."""
@@ -343,7 +350,7 @@ class CreditPaymentPlan(models.Model):
                 "Payment plan broken: the installment of %(amount)s due on %(date)s has not been paid. "
                 "Follow-up of the invoices resumes%(level)s.",
                 amount=plan._format(late.amount - late.amount_paid),
-                date=late.date,
+                date=format_date(self.env, late.date),
                 level=self.env._(" at %(level)s", level=level.name) if level else "",
             )
             plan.message_post(body=body, subtype_xmlid="mail.mt_note")

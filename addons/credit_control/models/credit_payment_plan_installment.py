@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date
 
 from .credit_arrangement_mixin import in_workflow
 
@@ -40,7 +41,7 @@ class CreditPaymentPlanInstallment(models.Model):
     @api.depends("plan_id.name", "date")
     def _compute_display_name(self):
         for installment in self:
-            installment.display_name = f"{installment.plan_id.name} – {installment.date}"
+            installment.display_name = f"{installment.plan_id.name} – {format_date(self.env, installment.date)}"
 
     def _check_draft_plan(self):
         if not self.env.su and self.plan_id.filtered(lambda p: p.state != "draft"):

@@ -19,6 +19,11 @@ class CreditPolicy(models.Model):
     )
     level_ids = fields.One2many("credit.policy.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
+    interest_rate_warning = fields.Text(
+        compute="_compute_interest_rate_warning",
+        help="Set when a level charges or shows statutory interest whose rate table has no rate for the current "
+        "half-year.",
+    )
     segment_ids = fields.One2many("credit.segment", "policy_id", string="Segments")
     note = fields.Html(string="Description", translate=True)
     credit_plan_break_level_id = fields.Many2one(
@@ -33,3 +38,12 @@ class CreditPolicy(models.Model):
     def _compute_level_count(self):
         for policy in self:
             policy.level_count = len(policy.level_ids)
+
+    @api.depends("level_ids.interest_type")
+    def _compute_interest_rate_warning(self):
+        warnings = self.env["credit.interest.rate"]._missing_rate_warnings(set(self.level_ids.mapped("interest_type")))
+        for policy in self:
+            texts = [
+                warnings[kind] for kind in sorted(set(policy.level_ids.mapped("interest_type"))) if kind in warnings
+            ]
+            policy.interest_rate_warning = "\n".join(texts) or False

@@ -103,6 +103,10 @@ class CreditPolicyLevel(models.Model):
         help="Show the statutory interest accrued on each overdue item on this reminder, at the dated rates "
         "under Configuration › Interest Rates.",
     )
+    interest_rate_warning = fields.Text(
+        compute="_compute_interest_rate_warning",
+        help="Set when the rate table has no rate of this level's statutory interest for the current half-year.",
+    )
     invoice_interest = fields.Boolean(
         help="Also charge the interest accrued since the due date (or since it was last charged) on the fee "
         "invoice; each day of interest is charged once.",
@@ -134,6 +138,12 @@ class CreditPolicyLevel(models.Model):
                 raise ValidationError(
                     self.env._("Level %(level)s sends an email: choose its email template.", level=level.name)
                 )
+
+    @api.depends("interest_type")
+    def _compute_interest_rate_warning(self):
+        warnings = self.env["credit.interest.rate"]._missing_rate_warnings(set(self.mapped("interest_type")))
+        for level in self:
+            level.interest_rate_warning = warnings.get(level.interest_type, False)
 
     @api.depends("policy_id.name", "name", "days")
     def _compute_display_name(self):

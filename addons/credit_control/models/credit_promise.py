@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .account_move import OPEN_DISPUTE_STATES
 from .credit_arrangement_mixin import OPEN_INVOICE_DOMAIN, workflow
@@ -110,7 +110,7 @@ class CreditPromise(models.Model):
             promise.display_name = self.env._(
                 "Promise %(amount)s by %(date)s",
                 amount=promise._format(promise.amount),
-                date=promise.date,
+                date=format_date(self.env, promise.date),
             )
 
     @api.constrains("partner_id", "move_ids", "amount", "date")
@@ -132,7 +132,8 @@ class CreditPromise(models.Model):
             if promise.date < today:
                 raise UserError(
                     self.env._(
-                        "The promised date %(date)s is in the past: choose today or a later date.", date=promise.date
+                        "The promised date %(date)s is in the past: choose today or a later date.",
+                        date=format_date(self.env, promise.date),
                     )
                 )
             owed = promise.move_ids._credit_open_residual()
@@ -222,7 +223,7 @@ class CreditPromise(models.Model):
                     "Promise broken: %(amount)s was promised by %(date)s and has not been paid. "
                     "Follow-up of the invoices resumes.",
                     amount=promise._format(promise.amount),
-                    date=promise.date,
+                    date=format_date(self.env, promise.date),
                 )
                 promise.message_post(body=body, subtype_xmlid="mail.mt_note")
                 promise.activity_schedule(
@@ -296,7 +297,7 @@ class CreditPromise(models.Model):
             "%(partner)s promises to pay %(amount)s by %(date)s (customer portal).",
             partner=partner.display_name,
             amount=promise._format(promise.amount),
-            date=promise.date,
+            date=format_date(self.env, promise.date),
         )
         promise.message_post(body=body, subtype_xmlid="mail.mt_note")
         if promise.state == "proposed":

@@ -10,6 +10,7 @@ from . import (
     test_credit_check_exact,
     test_day_one_amounts,
     test_day_one_control,
+    test_day_one_dates,
     test_day_one_texts,
     test_dispute,
     test_fee_rules,

@@ -182,3 +182,42 @@ class TestFollowupInterest(CreditControlCommon):
         resumed = self._run()
         self.assertEqual(resumed.partner_id, customers[2], "the rerun does only what the crash left")
         self.assertFalse(self._run(), "and a third run nothing")
+
+    def test_a_half_year_without_rate_is_warned_on_the_rates_the_policy_the_run_and_the_action(self):
+        """The shipped tables end on 1 January 2026. In June the table is current; from 1 July interest runs at the
+        January rate until the July rate is added: the rate list, the policy and its level, the run and the
+        action's result say so, and adding the rate clears the warning."""
+        policy = self._policy("Interest", {"name": "Aanmaning", "days": 30, "interest_type": "nl_commercial"})
+        Rate = self.env["credit.interest.rate"]
+        january = Rate.search([("rate_type", "=", "nl_commercial"), ("date_from", "=", date(2026, 1, 1))])
+        self.assertEqual(Rate._missing_rate_warnings({"nl_commercial", "nl_consumer", "be_legal"}), {})
+        self.assertFalse(policy.interest_rate_warning)
+        self.assertFalse(january.missing_rate_warning)
+        self._invoice(self.customer, 1000.0, due_in=-30)
+        with freeze_time("2026-07-02"):
+            Rate.invalidate_model(["missing_rate_warning"])
+            policy.invalidate_recordset(["interest_rate_warning"])
+            policy.level_ids.invalidate_recordset(["interest_rate_warning"])
+            warnings = Rate._missing_rate_warnings({"nl_commercial", "nl_consumer", "be_legal", "none"})
+            # the Belgian legal rate is yearly: its 2026 rate is current
+            self.assertEqual(set(warnings), {"nl_commercial", "nl_consumer"})
+            self.assertIn("no rate from 07/01/2026", warnings["nl_commercial"])
+            self.assertIn("the rate of 01/01/2026 (10.15 %)", warnings["nl_commercial"])
+            self.assertEqual(january.missing_rate_warning, warnings["nl_commercial"])
+            older = Rate.search([("rate_type", "=", "nl_commercial"), ("date_from", "=", date(2025, 7, 1))])
+            self.assertFalse(older.missing_rate_warning, "only the latest rate of a kind carries the warning")
+            self.assertEqual(policy.level_ids.interest_rate_warning, warnings["nl_commercial"])
+            self.assertEqual(policy.interest_rate_warning, warnings["nl_commercial"])
+        action = self._run(days=17)  # 2 July
+        self.assertIn(warnings["nl_commercial"], action.result)
+        run = self.env["credit.followup.run"].search([("company_id", "=", self.company.id)], order="id desc", limit=1)
+        self.assertTrue(any(warnings["nl_commercial"] in message.body for message in self._messages(run)))
+        Rate.create({"rate_type": "nl_commercial", "date_from": "2026-07-01", "rate": 10.0})
+        with freeze_time("2026-07-02"):
+            self.assertNotIn("nl_commercial", Rate._missing_rate_warnings({"nl_commercial"}))
+        self.assertEqual(Rate._missing_rate_warnings({"nl_commercial"}, date(2027, 1, 1)).keys(), {"nl_commercial"})
+
+    def test_a_group_of_rates_has_no_sum(self):
+        groups = self.env["credit.interest.rate"].read_group([], ["rate_type", "rate"], ["rate_type"])
+        self.assertTrue(groups)
+        self.assertTrue(all("rate" not in group or not group["rate"] for group in groups))

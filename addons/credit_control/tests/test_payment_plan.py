@@ -206,6 +206,32 @@ class TestCreditPaymentPlan(CreditArrangementCommon):
         self.assertEqual(len(message.attachment_ids), 1)
         self.assertIn("Payment Plan", message.attachment_ids.name)
 
+    def test_a_dutch_customers_agreement_has_the_total_in_dutch_words_and_dutch_country_names(self):
+        """The recipient reads the whole agreement in their language, also when a user of another language prints
+        it: "Duizend Euro's" (num2words and the currency's unit in Dutch), "België", Dutch dates."""
+        self.env["res.lang"]._activate_lang("nl_NL")
+        self.env["ir.module.module"]._load_module_terms(["base", "credit_control"], ["nl_NL"], overwrite=True)
+        self.customer.write({"lang": "nl_NL", "country_id": self.env.ref("base.be").id, "city": "Antwerpen"})
+        invoice = self._invoice(self.customer, 1000.0, due_in=-10)
+        plan = self._plan(invoice, count=4)
+        unit = plan.currency_id.with_context(lang="nl_NL").currency_unit_label  # "Euro's" for EUR
+        words = f"Duizend {unit}"
+        self.assertEqual(plan._amount_in_words(), words)
+        html = (
+            self.env["ir.actions.report"]
+            .with_context(lang="en_US")
+            ._render_qweb_html("credit_control.action_report_credit_payment_plan", plan.ids)[0]
+            .decode()
+        )
+        self.assertIn(words, html.replace("&#39;", "'"))
+        self.assertNotIn("Thousand", html)
+        self.assertIn("België", html)
+        self.assertNotIn("Belgium", html)
+        self.assertIn(plan.installment_ids[:1].date.strftime("%d-%m-%Y"), html)
+        # an English customer's agreement stays English
+        self.customer.lang = "en_US"
+        self.assertEqual(plan._amount_in_words(), f"One Thousand {plan.currency_id.currency_unit_label}")
+
     def test_structurally_late_customer_gets_a_plan_proposal_instead_of_a_reminder(self):
         invoice = self._invoice(self.customer, 900.0, due_in=-10)
         other_invoice = self._invoice(self.other_customer, 200.0, due_in=-10)

@@ -1,3 +1,5 @@
+import re
+
 from freezegun import freeze_time
 
 from odoo import Command
@@ -226,3 +228,16 @@ class TestPredictionBacktest(CreditControlCommon):
         wizard = self.Backtest.with_user(self.manager).create({"date_from": self.today, "date_to": self._days(-30)})
         with self.assertRaises(UserError):
             wizard.action_run()
+
+    def test_uncertainty_is_shown_in_whole_days_and_stored_as_computed(self):
+        """ "± 13 days", not "± 12.6 days": every view shows the stored standard deviation rounded to the day."""
+        views = [
+            (self.env.ref("account.view_move_form").id, "form"),
+            (self.env.ref("account.view_invoice_tree").id, "list"),
+        ]
+        result = self.env["account.move"].with_user(self.manager).get_views(views)
+        arch = result["views"]["form"]["arch"] + result["views"]["list"]["arch"]
+        fields = re.findall(r'<field name="credit_prediction_std"[^>]*>', arch)
+        self.assertGreaterEqual(len(fields), 3)
+        self.assertTrue(all('digits="[16, 0]"' in field for field in fields), fields)
+        self.assertEqual(self.env["account.move"]._fields["credit_prediction_std"].digits, (16, 1))

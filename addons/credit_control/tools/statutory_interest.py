@@ -77,3 +77,24 @@ def statutory_interest(principal, date_from, date_to, rates, compound_yearly=Fal
         base += interest
         start = year_end + timedelta(days=1)
     return total
+
+
+# The Dutch rates and the Belgian late-payment rate are set per half-year (1 January and 1 July); the Belgian legal
+# rate once a year (1 January).
+YEARLY_RATE_TYPES = {"be_legal"}
+
+
+def rate_period_start(rate_type, day):
+    """The first day of the period (half-year, or year for a yearly rate) that ``day`` falls in."""
+    if rate_type in YEARLY_RATE_TYPES or day.month < 7:
+        return date(day.year, 1, 1)
+    return date(day.year, 7, 1)
+
+
+def missing_period_rate(rates, rate_type, day):
+    """The start of ``day``'s period when the table ``rates`` ([(date_from, percent)], oldest first) has no rate in
+    force from that start or later, so that interest after it runs at an older rate; None when the table is current."""
+    start = rate_period_start(rate_type, day)
+    if rates and rates[-1][0] >= start:
+        return None
+    return start

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..models.credit_action import CALL_OUTCOMES
 
@@ -75,7 +76,7 @@ class CreditActionCall(models.TransientModel):
         action.message_post(
             body=self.env._(
                 "Call back on %(date)s (%(user)s). %(note)s",
-                date=fields.Date.to_string(date_callback),
+                date=format_date(self.env, date_callback),
                 user=self.env.user.name,
                 note=note or "",
             ),

@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..tools.credit_kpi_period import month_ends, month_start, previous_month_end
 
@@ -45,7 +46,7 @@ class CreditKpiCompute(models.TransientModel):
                 self.env._(
                     "KPIs are computed for months that have ended: choose %(month)s or an earlier month as the "
                     "last month.",
-                    month=previous_month_end(fields.Date.context_today(self)),
+                    month=format_date(self.env, previous_month_end(fields.Date.context_today(self))),
                 )
             )
         if len(months) > MAX_MONTHS:
