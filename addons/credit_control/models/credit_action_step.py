@@ -41,6 +41,8 @@ class CreditAction(models.Model):
             rendered = {}
         rendered.update(edited)
         for action in todo:
+            # results, notes and activities in the company's language; the customer's texts render in theirs
+            action = action._credit_in_note_lang()
             try:
                 with self.env.cr.savepoint():
                     result = action._execute_one(rendered.get(action.id))
