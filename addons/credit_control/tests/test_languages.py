@@ -149,3 +149,12 @@ class TestLanguages(CreditControlCommon):
             "note": "Betaalt morgen",
         }
         self.assertIn(note, self._messages(action)[0].body)
+
+    def test_every_shipped_template_renders_in_its_reader_language(self):
+        shipped = self.env["ir.model.data"].search(
+            [("module", "=", "credit_control"), ("model", "in", ("mail.template", "sms.template"))]
+        )
+        self.assertGreaterEqual(len(shipped), 11)
+        for data in shipped:
+            template = self.env[data.model].browse(data.res_id)
+            self.assertIn(".lang }}", template.lang or "", f"{data.name} has no language of its reader")
