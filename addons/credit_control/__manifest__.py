@@ -8,6 +8,7 @@
     "website": "https://github.com/credit-control/credit_control",
     "license": "LGPL-3",
     "depends": ["account", "sale", "mail", "sms"],
+    "post_init_hook": "_post_init_hook",
     "data": [
         "security/credit_control_security.xml",
         "security/ir.model.access.csv",

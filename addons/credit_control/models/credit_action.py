@@ -307,8 +307,9 @@ class CreditAction(models.Model):
                 )
             old = action.channel
             action.sudo().write({"channel": suggested})
+            action = action._credit_in_note_lang()
             action.message_post(
-                body=self.env._(
+                body=action.env._(
                     "Channel changed from %(old)s to %(new)s by %(user)s: %(evidence)s",
                     old=labels[old],
                     new=labels[suggested],
@@ -456,8 +457,9 @@ class CreditAction(models.Model):
             }
         )
         for action in self:
+            action = action._credit_in_note_lang()
             action.sudo().message_post(
-                body=self.env._("Cancelled by %(user)s: %(reason)s", user=self.env.user.name, reason=reason),
+                body=action.env._("Cancelled by %(user)s: %(reason)s", user=self.env.user.name, reason=reason),
                 subtype_xmlid="mail.mt_note",
             )
         # a cancelled step was not taken: its items may get another step today
@@ -555,10 +557,11 @@ class CreditAction(models.Model):
         chatter; their items' day is free again, so the run proposes what is still to follow up."""
         withdrawn = self.browse()
         for action in self:
+            action = action._credit_in_note_lang()
             reasons = action._credit_pause_reasons(today)
             if not reasons:
                 continue
-            result = self.env._("Withdrawn: %(reasons)s", reasons=" ".join(reasons))
+            result = action.env._("Withdrawn: %(reasons)s", reasons=" ".join(reasons))
             action.sudo().write(
                 {
                     "state": "cancelled",
@@ -573,6 +576,12 @@ class CreditAction(models.Model):
         withdrawn.flush_recordset()
         self.env["credit.followup.step"]._release(withdrawn)
         return withdrawn
+
+    def _credit_in_note_lang(self):
+        """This action in the language of its company's notes (see ``res.company._credit_note_lang``): what the
+        engine and the collector's buttons write on it (results, notes, activities) reads in that language."""
+        self.ensure_one()
+        return self.with_context(lang=self.company_id._credit_note_lang())
 
     def action_open_partner(self):
         self.ensure_one()

@@ -59,6 +59,8 @@ class CreditAction(models.Model):
         rendered.update(edited)
         posts = []
         for action in todo:
+            # results, notes and activities in the company's language; the customer's texts render in theirs
+            action = action._credit_in_note_lang()
             # the email of this step, kept aside for the posting below, and only once its whole step succeeded
             action_posts = []
             try:

@@ -215,7 +215,9 @@ class CreditFollowupRun(models.Model):
         today = fields.Date.context_today(self)
         companies = self.env["res.company"].search([])
         for done, company in enumerate(companies, start=1):
-            self.with_company(company)._prepare_company(company)
+            # what the run writes for the company's staff reads in the company's language, not OdooBot's
+            Run = self.with_company(company).with_context(lang=company._credit_note_lang())
+            Run._prepare_company(company)
             if may_commit(self.env):
                 # Safe: the company's statistics, segments, warnings, promises, plans and predictions are complete.
                 self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -223,20 +225,20 @@ class CreditFollowupRun(models.Model):
             try:
                 if committing:
                     # commits per batch itself: a failure rolls back to the last batch committed
-                    self.with_company(company)._run_followup(company, today)
+                    Run._run_followup(company, today)
                 else:
                     with self.env.cr.savepoint():
                         if scheduled:
-                            self.with_company(company)._plan(company, today)
+                            Run._plan(company, today)
                         else:
-                            self.with_company(company)._run_followup(company, today)
+                            Run._run_followup(company, today)
             except CRASHES:
                 raise
             except Exception as error:
                 _logger.exception("credit_control: follow-up of %s failed", company.name)
                 if committing:
                     self.env.cr.rollback()
-                self._record_company_failure(company, today, self.env._("Follow-up: %(error)s", error=error))
+                Run._record_company_failure(company, today, Run.env._("Follow-up: %(error)s", error=error))
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(companies) - done)
             if may_commit(self.env):
                 # Safe: the company's planned run (or the run itself) is complete here.
@@ -554,7 +556,8 @@ class CreditFollowupRun(models.Model):
         if batch.state != "pending":
             return Batch
         # the batch's bookkeeping as superuser; the follow-up itself as the user who runs it
-        run = batch.run_id.with_env(self.env)
+        # in the company's language (results, notes, activities; see ``res.company._credit_note_lang``)
+        run = batch.run_id.with_env(self.env).with_context(lang=batch.run_id.company_id._credit_note_lang())
         try:
             with self.env.cr.savepoint():
                 actions = run._process_batch(batch)
@@ -589,7 +592,8 @@ class CreditFollowupRun(models.Model):
         for run in runs:
             waiting = run.batch_ids.filtered(lambda b: b.state == "pending")
             if (not waiting or run.date < today) and self._lock_free(self._table, run.ids):
-                waiting.write({"state": "failed", "error": self.env._("Not processed on the run's day.")})
+                note_env = self.with_context(lang=run.company_id._credit_note_lang()).env
+                waiting.write({"state": "failed", "error": note_env._("Not processed on the run's day.")})
                 run._finish()
 
     def _finish(self):
@@ -611,6 +615,7 @@ class CreditFollowupRun(models.Model):
         self.ensure_one()
         if self.activity_ids:
             return
+        note_env = self.with_context(lang=self.company_id._credit_note_lang()).env
         managers = self.env.ref("credit_control.group_credit_control_manager").users.filtered(
             lambda user: self.company_id in user.company_ids and not user.share
         )
@@ -619,7 +624,7 @@ class CreditFollowupRun(models.Model):
             return
         self.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
-            summary=self.env._("Follow-up run with failures: check them and retry"),
+            summary=note_env._("Follow-up run with failures: check them and retry"),
             user_id=user.id,
             date_deadline=self.date,
         )

@@ -72,3 +72,10 @@ class ResCompany(models.Model):
         string="CFO Report Recipients",
         help="Receive the credit control report of the month by email on the 1st of the next month.",
     )
+
+    def _credit_note_lang(self):
+        """The language of what credit control writes for the company's own staff (results, chatter notes,
+        activities, failure reasons): the company's, whoever runs the code (OdooBot, a collector in English).
+        Customer-facing text is rendered in the customer's language instead (templates and reports)."""
+        self.ensure_one()
+        return self.sudo().partner_id.lang or self.env.lang

@@ -24,6 +24,7 @@ from . import (
     test_insight_formulas,
     test_installments,
     test_kpi_snapshot,
+    test_languages,
     test_legal_tables,
     test_limit_history,
     test_partner_statistics,

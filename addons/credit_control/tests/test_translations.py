@@ -22,6 +22,31 @@ class TestTranslations(CreditControlCommon):
         translated = {entry.msgid for entry in dutch if entry.msgstr and not entry.obsolete}
         self.assertFalse(template - translated, "msgids without a Dutch translation")
 
+    def test_french_and_belgian_entries_are_all_in_the_template(self):
+        # fr.po and nl_BE.po translate a part of the .pot (the customer's texts; what differs in Belgium):
+        # each of their msgids must still be one of the .pot, or the translation is stale and never shown
+        template = {entry.msgid for entry in _po("credit_control.pot") if entry.msgid}
+        for name in ("fr.po", "nl_BE.po"):
+            entries = {entry.msgid for entry in _po(name) if entry.msgid and not entry.obsolete}
+            self.assertTrue(entries, f"{name} has entries")
+            self.assertFalse(entries - template, f"msgids of {name} that the .pot no longer has")
+            self.assertFalse([e.msgid for e in _po(name) if e.msgid and not e.msgstr], f"{name}: empty msgstr")
+
+    def test_french_covers_every_customer_template(self):
+        french = {entry.msgid for entry in _po("fr.po") if entry.msgstr}
+        for entry in _po("credit_control.pot"):
+            places = [name for name, _line in entry.occurrences]
+            customer = [
+                p
+                for p in places
+                if p.startswith(("model:mail.template,", "model:sms.template,body"))
+                and "cfo_report" not in p
+                and ",description:" not in p
+                and ",name:" not in p
+            ]
+            if customer:
+                self.assertIn(entry.msgid, french, f"{customer[0]} has no French text")
+
     def test_salesman_reads_the_block_in_dutch(self):
         self.env["res.lang"]._activate_lang("nl_NL")
         self.env["ir.module.module"]._load_module_terms(["credit_control"], ["nl_NL"], overwrite=True)

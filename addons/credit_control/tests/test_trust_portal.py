@@ -119,7 +119,7 @@ class TestTrustPortal(HttpCase):
                 )
         self._assert_refused(
             "/my/credit/dispute",
-            "Kies de reden van uw betwisting.",
+            "Kies de reden van uw geschil.",
             invoice_id=third.id,
             reason_id="abc",
             comment="Verkeerd",

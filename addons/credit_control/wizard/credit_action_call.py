@@ -48,13 +48,15 @@ class CreditActionCall(models.TransientModel):
                 raise UserError(action.result or self.env._("The call could not be logged."))
         action.sudo().write({"call_outcome": outcome, "call_note": note or False})
         activity = action.call_activity_id
-        label = dict(self.env["credit.action"]._fields["call_outcome"]._description_selection(self.env))[outcome]
+        # the history is in the company's language, whoever logs the call
+        noted = action._credit_in_note_lang()
+        label = dict(noted._fields["call_outcome"]._description_selection(noted.env))[outcome]
         if activity:
             activity.sudo().with_context(credit_call_logged=True).action_feedback(
                 feedback=f"{label}: {note}" if note else label
             )
-        action.message_post(
-            body=self.env._(
+        noted.message_post(
+            body=noted.env._(
                 "Call logged by %(user)s: %(outcome)s. %(note)s",
                 user=self.env.user.name,
                 outcome=label,
@@ -73,8 +75,9 @@ class CreditActionCall(models.TransientModel):
         else:
             action.sudo().write({"call_outcome": "callback", "call_note": note or False})
             action.call_activity_id.sudo().date_deadline = date_callback
-        action.message_post(
-            body=self.env._(
+        noted = action._credit_in_note_lang()
+        noted.message_post(
+            body=noted.env._(
                 "Call back on %(date)s (%(user)s). %(note)s",
                 date=format_date(self.env, date_callback),
                 user=self.env.user.name,
