@@ -7,9 +7,10 @@ from odoo.tests import tagged
 
 from .common import TODAY, CreditControlCommon
 
-EXPECTED_DISPUTES = {}
-EXPECTED_PROMISES = {}
-EXPECTED_PLANS = {}
+# what the seed gives: 12 disputes, 18 promises and 6 plans
+EXPECTED_DISPUTES = {"resolved": 6, "rejected": 4, "in_progress": 1, "new": 1}
+EXPECTED_PROMISES = {"kept": 8, "broken": 8, "open": 2}
+EXPECTED_PLANS = {"done": 3, "active": 2, "broken": 1}
 
 
 @freeze_time(TODAY)
