@@ -3,7 +3,7 @@
 
     python3 scripts/screenshots.py --url http://localhost:8069 --db credit_control
 
-The users of the demo work in Dutch (admin, sanne, eva, mulder), so the shots show the Dutch UI.
+The users of the demo work in Dutch (admin, bram, eva, mulder), so the shots show the Dutch UI.
 
 Each shot is: log in as a user, open an Odoo URL, optionally run a bit of JavaScript (a click),
 wait, and save a PNG under docs/screenshots/. Uses the Chrome DevTools protocol through
@@ -112,11 +112,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="credit_control")
+    parser.add_argument("--devtools-port", type=int, default=9333, help="Chromium's remote debugging port")
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     base = args.url.rstrip("/")
     admin = login(base, args.db, "admin", "admin")
-    sanne = login(base, args.db, "sanne", "sanne")
+    bram = login(base, args.db, "bram", "bram")
     eva = login(base, args.db, "eva", "eva")
     mulder = login(base, args.db, "mulder", "mulder")
     ids = json.loads(
@@ -133,9 +134,9 @@ def main():
                 "AND name='sale_order_janssens_demo'),"
                 "'snapshot', (SELECT id FROM credit_kpi_snapshot WHERE scope='company' AND sales > 0 "
                 "ORDER BY date_to DESC LIMIT 1),"
-                # a reminder the run proposed to Sanne, to preview before sending
+                # a reminder proposed to Bram, to preview (none when every first level executes itself)
                 "'action', (SELECT a.id FROM credit_action a JOIN res_users u ON u.id = a.user_id "
-                "WHERE u.login = 'sanne' AND a.state IN ('proposed', 'failed') AND a.channel = 'email' "
+                "WHERE u.login = 'bram' AND a.state IN ('proposed', 'failed') AND a.channel IN ('email', 'letter') "
                 "ORDER BY a.id LIMIT 1),"
                 "'run', (SELECT id FROM credit_followup_run ORDER BY id DESC LIMIT 1))",
             ],
@@ -144,7 +145,7 @@ def main():
     )
     # the tab by its page name, whatever the user's language calls it
     click_tab = "document.querySelector('.o_notebook .nav-link[name=credit_control]')?.click()"
-    browser = Browser()
+    browser = Browser(port=args.devtools_port)
     try:
         # the first visit builds the asset bundles: give it time, keep no picture
         browser.call("Network.enable")
@@ -160,12 +161,12 @@ def main():
             script=click_tab + "; window.scrollTo(0, 0)",
             height=1250,
         )
-        # the collector's own day: Today opens on her actions, groups expanded
-        browser.shot(base, sanne, "/odoo/action-credit_control.credit_action_worklist_action", "worklist")
+        # the collector's own day: Today opens on his actions, groups expanded
+        browser.shot(base, bram, "/odoo/action-credit_control.credit_action_worklist_action", "worklist")
         if ids["action"]:
             browser.shot(
                 base,
-                sanne,
+                bram,
                 f"/odoo/action-credit_control.credit_action_worklist_action/{ids['action']}",
                 "action_preview",
                 script="document.querySelector('.o_form_statusbar button[name=action_preview]').click()",
