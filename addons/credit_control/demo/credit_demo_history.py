@@ -245,7 +245,8 @@ class AccountMove(models.Model):
     def _credit_demo_plans(self, stories, rng, pay):
         """Three monthly installments from two weeks after the story's day. Plans whose last installment is
         not yet past due are active (the installments due so far paid); of the others about two in three
-        are done (every installment paid on its date), the rest broken after the first installment."""
+        are done (every installment paid on its date), the rest broken after the first installment (and the
+        rest paid 3 to 7 weeks after the break, when that is in the past)."""
         today = fields.Date.context_today(self)
         company = self.env.company
         Plan = self.env["credit.payment.plan"]
@@ -281,7 +282,11 @@ class AccountMove(models.Model):
             elif plan.state == "broken":
                 dates["date_closed"] = closed + grace
             workflow(plan).write(dates)
-        plans.filtered(lambda p: p.state == "broken").activity_ids.action_feedback(
-            feedback=self.env._("Followed up in the next reminder.")
-        )
+        broken = plans.filtered(lambda p: p.state == "broken")
+        broken.activity_ids.action_feedback(feedback=self.env._("Followed up in the next reminder."))
+        # after the broken plan the reminders resumed, and the customer paid the rest 3 to 7 weeks later
+        for plan in broken:
+            paid = plan.date_closed + timedelta(days=rng.randint(20, 50))
+            if paid < today:
+                pay(plan.move_ids, paid)
         return plans
