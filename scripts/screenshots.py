@@ -3,6 +3,8 @@
 
     python3 scripts/screenshots.py --url http://localhost:8069 --db credit_control
 
+The users of the demo work in Dutch (admin, bram, eva, mulder), so the shots show the Dutch UI.
+
 Each shot is: log in as a user, open an Odoo URL, optionally run a bit of JavaScript (a click),
 wait, and save a PNG under docs/screenshots/. Uses the Chrome DevTools protocol through
 websocket-client, which the test tours need anyway.
@@ -110,10 +112,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="credit_control")
+    parser.add_argument("--devtools-port", type=int, default=9333, help="Chromium's remote debugging port")
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     base = args.url.rstrip("/")
     admin = login(base, args.db, "admin", "admin")
+    bram = login(base, args.db, "bram", "bram")
     eva = login(base, args.db, "eva", "eva")
     mulder = login(base, args.db, "mulder", "mulder")
     ids = json.loads(
@@ -129,16 +133,19 @@ def main():
                 "'order', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
                 "AND name='sale_order_janssens_demo'),"
                 "'snapshot', (SELECT id FROM credit_kpi_snapshot WHERE scope='company' AND sales > 0 "
-                "ORDER BY date_to DESC LIMIT 1))",
+                "ORDER BY date_to DESC LIMIT 1),"
+                # a reminder proposed to Bram, to preview (none when every first level executes itself)
+                "'action', (SELECT a.id FROM credit_action a JOIN res_users u ON u.id = a.user_id "
+                "WHERE u.login = 'bram' AND a.state IN ('proposed', 'failed') AND a.channel IN ('email', 'letter') "
+                "ORDER BY a.id LIMIT 1),"
+                "'run', (SELECT id FROM credit_followup_run ORDER BY id DESC LIMIT 1))",
             ],
             text=True,
         )
     )
-    click_tab = (
-        "[...document.querySelectorAll('.o_notebook .nav-link')]"
-        ".find(a => a.textContent.trim() === 'Credit Control')?.click()"
-    )
-    browser = Browser()
+    # the tab by its page name, whatever the user's language calls it
+    click_tab = "document.querySelector('.o_notebook .nav-link[name=credit_control]')?.click()"
+    browser = Browser(port=args.devtools_port)
     try:
         # the first visit builds the asset bundles: give it time, keep no picture
         browser.call("Network.enable")
@@ -154,14 +161,22 @@ def main():
             script=click_tab + "; window.scrollTo(0, 0)",
             height=1250,
         )
-        browser.shot(
-            base,
-            admin,
-            "/odoo/action-credit_control.credit_action_worklist_action",
-            "worklist",
-            # open every collector's group
-            script="document.querySelectorAll('.o_group_header').forEach(h => h.click())",
-        )
+        # the collector's own day: Today opens on his actions, groups expanded
+        browser.shot(base, bram, "/odoo/action-credit_control.credit_action_worklist_action", "worklist")
+        if ids["action"]:
+            browser.shot(
+                base,
+                bram,
+                f"/odoo/action-credit_control.credit_action_worklist_action/{ids['action']}",
+                "action_preview",
+                script="document.querySelector('.o_form_statusbar button[name=action_preview]').click()",
+                height=1100,
+            )
+        if ids["run"]:
+            browser.shot(
+                base, admin, f"/odoo/action-credit_control.credit_followup_run_action/{ids['run']}", "followup_run"
+            )
+        browser.shot(base, admin, "/odoo/action-credit_control.credit_dispute_analysis_action", "dispute_analysis")
         browser.shot(base, eva, f"/odoo/action-sale.action_quotations/{ids['order']}", "sale_order_block")
         browser.shot(
             base,

@@ -12,6 +12,7 @@ from . import (
     test_day_one_control,
     test_day_one_dates,
     test_day_one_texts,
+    test_demo_history,
     test_dispute,
     test_fee_rules,
     test_followup_bulk_email,
