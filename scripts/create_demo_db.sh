@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create the demo database: a Dutch company (EUR, Dutch chart of accounts), in Dutch, with credit_control,
-# its demo data and the Sales app. Does nothing when the database already has credit_control installed.
+# its demo data, the Sales app and Inventory. Does nothing when the database already has credit_control installed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-python3}
@@ -39,6 +39,8 @@ env.cr.commit()
 PY
 # sale_management: the Sales app (menus, quotation templates), so that the salesperson lands in Sales. The addon
 # itself depends on sale only: a company that sells through another app does not need the Sales app.
-echo "== Installing credit_control with its demo data, and the Sales app (a few minutes)"
-odoo -i credit_control,sale_management --stop-after-init
+# stock: Inventory, so that credit_control_stock (installed by itself with it) blocks deliveries to customers
+# on credit hold; the demo has one waiting for release.
+echo "== Installing credit_control with its demo data, the Sales app and Inventory (a few minutes)"
+odoo -i credit_control,sale_management,stock,credit_control_stock --stop-after-init
 echo "== Database $db ready ($(( $(date +%s) - start )) s)"
