@@ -11,7 +11,7 @@ help:
 	@echo "make test   run the test suite on a fresh database, then a tiny benchmark run (smoke)"
 	@echo "make bench  benchmark the daily run against OCA and raw SQL (BENCH_ARGS=--large for 1M items)"
 	@echo "make lint   ruff + pylint-odoo mandatory checks"
-	@echo "make pot    re-export i18n/credit_control.pot"
+	@echo "make pot    re-export the .pot files of credit_control and credit_control_stock"
 
 setup:
 	./scripts/setup.sh
@@ -35,13 +35,15 @@ bench: setup
 lint:
 	$(PYTHON) -m ruff format --check addons scripts
 	$(PYTHON) -m ruff check addons scripts
-	$(PYTHON) -m pylint --rcfile=.pylintrc addons/credit_control
+	$(PYTHON) -m pylint --rcfile=.pylintrc addons/credit_control addons/credit_control_stock
 
 pot:
 	./scripts/start_postgres.sh
 	dropdb --if-exists credit_control_pot
-	cd /tmp && $(PYTHON) -m odoo -d credit_control_pot --addons-path=$(ADDONS_PATH) -i credit_control \
+	cd /tmp && $(PYTHON) -m odoo -d credit_control_pot --addons-path=$(ADDONS_PATH) -i credit_control,credit_control_stock \
 		--without-demo=all --stop-after-init --log-level=warn
-	cd /tmp && $(PYTHON) -m odoo -d credit_control_pot --addons-path=$(ADDONS_PATH) --i18n-export=$(CURDIR)/addons/credit_control/i18n/credit_control.pot \
-		--modules=credit_control --stop-after-init --log-level=warn
+	for module in credit_control credit_control_stock; do \
+		cd /tmp && $(PYTHON) -m odoo -d credit_control_pot --addons-path=$(ADDONS_PATH) \
+			--i18n-export=$(CURDIR)/addons/$$module/i18n/$$module.pot --modules=$$module --stop-after-init --log-level=warn; \
+	done
 	dropdb --if-exists credit_control_pot
