@@ -17,5 +17,4 @@
     ],
     "demo": ["demo/credit_control_stock_demo.xml"],
     "auto_install": True,
-    "installable": True,
 }

@@ -119,7 +119,7 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # The credit check counts its customer's draft invoices and credit notes in the exposure
         # (``res.partner._credit_exposure_and_overdue``): found per customer, not among all draft entries.
         create_index(
@@ -129,6 +129,7 @@ class AccountMove(models.Model):
             ["commercial_partner_id", "company_id"],
             where="state = 'draft' AND move_type IN ('out_invoice', 'out_refund')",
         )
+        return result
 
     def _compute_credit_action_count(self):
         for move in self:

@@ -69,7 +69,7 @@ class AccountMoveLine(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # The credit check of a quotation sums its customer's open receivables and their overdue part
         # (``res.partner._credit_exposure_and_overdue``): this index holds just the lines with something left
         # to pay, per partner, with every column that sum reads, so that a customer with thousands of open
@@ -81,6 +81,7 @@ class AccountMoveLine(models.Model):
             ["partner_id", "account_id", "company_id", "date_maturity", "amount_residual"],
             where=CREDIT_OPEN_INDEX_WHERE,
         )
+        return result
 
     def _credit_write_followup(self, vals):
         """Write this addon's follow-up bookkeeping fields (level, agency, interest date) in one UPDATE.

@@ -43,12 +43,8 @@ class CreditAction(models.Model):
         help="What the check is about (kind, record and day): the daily run proposes each check once.",
     )
     summary = fields.Char(string="To Do", readonly=True, help="What the collector is asked to do.")
-    promise_id = fields.Many2one(
-        "credit.promise", string="Promise", readonly=True, index="btree_not_null", ondelete="restrict"
-    )
-    payment_plan_id = fields.Many2one(
-        "credit.payment.plan", string="Payment Plan", readonly=True, index="btree_not_null", ondelete="restrict"
-    )
+    promise_id = fields.Many2one("credit.promise", readonly=True, index="btree_not_null", ondelete="restrict")
+    payment_plan_id = fields.Many2one("credit.payment.plan", readonly=True, index="btree_not_null", ondelete="restrict")
     installment_id = fields.Many2one(
         "credit.payment.plan.installment", readonly=True, index="btree_not_null", ondelete="set null"
     )
@@ -65,9 +61,10 @@ class CreditAction(models.Model):
     @api.depends("promise_id.move_ids", "payment_plan_id.move_ids")
     def _compute_invoice_ids(self):
         # a check has no items: its invoices are its promise's or plan's (a call's promise or dispute starts there)
-        super()._compute_invoice_ids()
+        result = super()._compute_invoice_ids()
         for action in self.filtered("arrangement_check"):
             action.invoice_ids = action.sudo().promise_id.move_ids or action.sudo().payment_plan_id.move_ids
+        return result
 
     # ------------------------------------------------------------------
     # Proposed by the daily run

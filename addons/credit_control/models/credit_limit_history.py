@@ -17,8 +17,8 @@ class CreditLimitHistory(models.Model):
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    old_limit = fields.Monetary(string="Old Limit", readonly=True)
-    new_limit = fields.Monetary(string="New Limit", readonly=True)
+    old_limit = fields.Monetary(readonly=True)
+    new_limit = fields.Monetary(readonly=True)
     change = fields.Monetary(compute="_compute_change", store=True)
     reason = fields.Text(readonly=True)
     user_id = fields.Many2one("res.users", string="Changed By", readonly=True, default=lambda self: self.env.user)
@@ -28,7 +28,7 @@ class CreditLimitHistory(models.Model):
         for row in self:
             row.change = row.new_limit - row.old_limit
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise AccessError(self.env._("The credit limit history is kept as it was recorded."))
 
     @api.ondelete(at_uninstall=False)

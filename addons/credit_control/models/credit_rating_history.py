@@ -34,7 +34,7 @@ class CreditRatingHistory(models.Model):
     )
     import_file = fields.Char(string="File", readonly=True)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise AccessError(self.env._("The rating history is kept as it was recorded."))
 
     @api.ondelete(at_uninstall=False)

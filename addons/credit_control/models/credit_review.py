@@ -39,9 +39,7 @@ class CreditReview(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     order_id = fields.Many2one("sale.order", string="Quotation", help="The blocked quotation the request comes from.")
-    requested_by_id = fields.Many2one(
-        "res.users", string="Requested By", required=True, readonly=True, default=lambda self: self.env.user
-    )
+    requested_by_id = fields.Many2one("res.users", required=True, readonly=True, default=lambda self: self.env.user)
     requested_limit = fields.Monetary(required=True, tracking=True)
     expected_monthly_volume = fields.Monetary(help="What the customer is expected to buy per month.")
     request_reason = fields.Text(string="Why", required=True)
@@ -70,7 +68,7 @@ class CreditReview(models.Model):
         string="Prepayment (%)", help="Approved with prepayment: the share of each order paid before it is confirmed."
     )
     decision_reason = fields.Text(help="Why the credit manager decides so; kept on the application.")
-    decided_by_id = fields.Many2one("res.users", string="Decided By", readonly=True)
+    decided_by_id = fields.Many2one("res.users", readonly=True)
     decision_date = fields.Datetime(readonly=True)
     can_decide = fields.Boolean(compute="_compute_can_decide")
     # what the credit manager decides by (credit staff only; read with sudo from the customer's profile)
