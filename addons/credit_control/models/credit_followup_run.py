@@ -8,6 +8,7 @@ A batch proposes and executes the next step of its customers' items; the databas
 one step per day (``credit.followup.step``), and a step's failure stays with its action.
 """
 
+import json
 import logging
 import os
 import socket
@@ -17,7 +18,7 @@ from datetime import timedelta
 import psycopg2
 from markupsafe import Markup, escape
 
-from odoo import Command, api, fields, models, modules
+from odoo import api, fields, models, modules
 from odoo.exceptions import AccessError
 from odoo.tools import SQL, config, format_date
 
@@ -817,16 +818,118 @@ class CreditFollowupRun(models.Model):
                     "channel": channel[level_id],
                     "date": today,
                     "user_id": group["collector"],
-                    "line_ids": [Command.set(group["lines"])],
-                    "credit_line_ids": [Command.set(group["credit_lines"])],
+                    "line_ids": group["lines"],
+                    "credit_line_ids": group["credit_lines"],
                     "amount": group["net"],
                     "amount_credit": group["credit"],
                     "amount_overdue": group["overdue_net"],
                     "priority": self._priority(group["overdue_net"], group["expected"], group["late"]),
                 }
             )
-        actions = Action.with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
+        actions = self._insert_actions(vals_list)
         self.env["credit.followup.step"]._link(actions, today)
+        return actions
+
+    # the columns of a new action that ``_insert_actions`` writes from its values; any other stored field of
+    # credit.action gets its default, as ``create`` gives it
+    INSERTED_COLUMNS = (
+        "partner_id",
+        "recipient_id",
+        "company_id",
+        "run_id",
+        "level_id",
+        "channel",
+        "date",
+        "user_id",
+        "amount",
+        "amount_credit",
+        "amount_overdue",
+        "priority",
+    )
+
+    @api.model
+    def _insert_actions(self, vals_list):
+        """Create the run's actions as ``credit.action.create`` would (no chatter message, no tracking), in three
+        statements whatever their number: their rows, and their items and credits in the two relation tables.
+
+        ``vals_list``: dicts of ``INSERTED_COLUMNS`` plus ``line_ids`` and ``credit_line_ids`` (lists of ids).
+        The ORM's ``create`` costs about 4 ms per action (the first run of 5,000 customers spent most of its
+        time there), this a few microseconds. The level's policy (``policy_id``) is set from the level, and the
+        statutory interest (``interest_amount``) is computed by the ORM for the levels that show it.
+        """
+        Action = self.env["credit.action"]
+        if not vals_list:
+            return Action
+        Action.check_access("create")
+        levels = self.env["credit.policy.level"].browse({vals["level_id"] for vals in vals_list})
+        policy = {level.id: level.policy_id.id for level in levels}
+        magic = set(models.MAGIC_COLUMNS) | {"policy_id", "interest_amount", *self.INSERTED_COLUMNS}
+        others = [
+            name
+            for name, field in Action._fields.items()
+            if field.store and field.column_type and name not in magic and field.type != "many2many"
+        ]
+        defaults = {
+            name: Action._fields[name].convert_to_column_insert(value, Action)
+            for name, value in Action.default_get(others).items()
+            if name in others
+        }
+        columns = [*self.INSERTED_COLUMNS, "policy_id", "interest_amount", *defaults]
+        rows = [
+            [
+                *(None if vals[column] is False else vals[column] for column in self.INSERTED_COLUMNS),
+                policy[vals["level_id"]],
+                0.0,  # no interest unless the level shows it, recomputed below
+                *defaults.values(),
+            ]
+            for vals in vals_list
+        ]
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO credit_action (%s, create_uid, write_uid, create_date, write_date)
+                SELECT new_action.*, %s, %s, %s, %s FROM jsonb_to_recordset(%s::jsonb) AS new_action(%s)
+                RETURNING id
+                """,
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                self.env.uid,
+                self.env.uid,
+                self.env.cr.now(),
+                self.env.cr.now(),
+                json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str),
+                SQL(", ").join(
+                    SQL("%s %s", SQL.identifier(column), SQL(Action._fields[column].column_type[1]))
+                    for column in columns
+                ),
+            )
+        )
+        action_ids = [action_id for (action_id,) in self.env.cr.fetchall()]
+        for field_name in ("line_ids", "credit_line_ids"):
+            field = Action._fields[field_name]
+            pairs = [
+                (action_id, line_id)
+                for action_id, vals in zip(action_ids, vals_list, strict=True)
+                for line_id in vals[field_name]
+            ]
+            if pairs:
+                self.env.cr.execute(
+                    SQL(
+                        "INSERT INTO %s (%s, %s) SELECT * FROM unnest(%s::int[], %s::int[])",
+                        SQL.identifier(field.relation),
+                        SQL.identifier(field.column1),
+                        SQL.identifier(field.column2),
+                        [action_id for action_id, _line_id in pairs],
+                        [line_id for _action_id, line_id in pairs],
+                    )
+                )
+        actions = Action.browse(action_ids)
+        # nothing cached saw these rows: the run's list of actions, and the actions' own interest
+        self.invalidate_recordset(["action_ids", "failed_action_ids"])
+        interest_levels = levels.filtered(lambda level: level.interest_type and level.interest_type != "none")
+        with_interest = actions.filtered(lambda action: action.level_id in interest_levels)
+        if with_interest:
+            self.env.add_to_compute(Action._fields["interest_amount"], with_interest)
+            with_interest.flush_recordset(["interest_amount"])
         return actions
 
 
@@ -892,16 +995,29 @@ class CreditFollowupStep(models.Model):
 
     @api.model
     def _link(self, actions, today):
-        """Tie the claimed steps to the actions that take them."""
+        """Tie the claimed steps to the actions that take them.
+
+        The step of each item is found by its unique index (item, day), from the actions' item pairs: an
+        ``UPDATE … FROM`` the relation table was planned on the table's statistics from before the batch
+        inserted its rows, and scanned the steps once per pair (minutes for a first run of 40,000 items)."""
         self.env["credit.action"].flush_model(["line_ids"])
+        pairs = self.env.execute_query(
+            SQL(
+                "SELECT action_id, line_id FROM credit_action_account_move_line_rel WHERE action_id = ANY(%s)",
+                actions.ids,
+            )
+        )
+        if not pairs:
+            return
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE credit_followup_step step SET action_id = rel.action_id
-                  FROM credit_action_account_move_line_rel rel
-                 WHERE rel.action_id = ANY(%s) AND step.line_id = rel.line_id AND step.date = %s
+                UPDATE credit_followup_step step SET action_id = pair.action_id
+                  FROM unnest(%s::int[], %s::int[]) AS pair(action_id, line_id)
+                 WHERE step.line_id = pair.line_id AND step.date = %s
                 """,
-                actions.ids,
+                [action_id for action_id, _line_id in pairs],
+                [line_id for _action_id, line_id in pairs],
                 today,
             )
         )

@@ -18,6 +18,7 @@ from . import (
     test_followup_bulk_email,
     test_followup_engine,
     test_followup_fees,
+    test_followup_first_run,
     test_followup_interest,
     test_followup_journey,
     test_followup_run,
