@@ -47,7 +47,7 @@ class TestFollowupFees(CreditControlCommon):
         self.assertFalse(self._run(days=2), "the next level waits for the gap between the levels (3 days)")
         too_early = self._run(days=3)
         self.assertFalse(too_early.fee_move_id)
-        self.assertIn("2026-06-30", too_early.result)
+        self.assertIn("06/30/2026", too_early.result)  # in the user's date format, not ISO
         costs = self._run(days=23)  # the gap (30 - 10 days) since the level before
         self.assertAlmostEqual(costs.fee_move_id.amount_total, 875.00, places=2)  # BIK on 10,000
 
