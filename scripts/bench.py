@@ -604,24 +604,30 @@ def measure_daily_run(env, company, today):
     """The daily run: today's new levels only, auto steps executed (emails rendered and queued)."""
     from odoo.addons.credit_control.models.credit_action_step import CreditAction  # noqa: PLC0415
 
-    # time spent posting the (pre-rendered) emails: Odoo's message_post, which queues them as mail.mail
+    # time spent posting the (pre-rendered) emails: preparing each one (``_execute_email``) and posting the batch's
+    # emails together (``_post_emails``: messages, notifications and mail.mail, queued)
     posting = [0.0]
-    post_email = CreditAction._execute_email
+    originals = {name: getattr(CreditAction, name) for name in ("_execute_email", "_post_emails")}
 
-    def timed_post_email(action, rendered=None):
-        post_start = time.perf_counter()
-        try:
-            return post_email(action, rendered)
-        finally:
-            posting[0] += time.perf_counter() - post_start
+    def timed(method):
+        def wrapper(*args, **kwargs):
+            post_start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                posting[0] += time.perf_counter() - post_start
 
-    CreditAction._execute_email = timed_post_email
+        return wrapper
+
+    for name, method in originals.items():
+        setattr(CreditAction, name, timed(method))
     try:
         start = time.perf_counter()
         actions = env["credit.followup.run"]._run_followup(company, today)
         elapsed = time.perf_counter() - start
     finally:
-        CreditAction._execute_email = post_email
+        for name, method in originals.items():
+            setattr(CreditAction, name, method)
     mails = env["mail.mail"].search_count([("mail_message_id", "in", actions.mail_message_id.ids)])
     partners = len(set(actions.partner_id.ids))
     # what rendering those emails alone costs, as the run does it (each template's body compiled once)
