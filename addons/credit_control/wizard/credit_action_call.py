@@ -79,7 +79,7 @@ class CreditActionCall(models.TransientModel):
         noted.message_post(
             body=noted.env._(
                 "Call back on %(date)s (%(user)s). %(note)s",
-                date=format_date(self.env, date_callback),
+                date=format_date(noted.env, date_callback),
                 user=self.env.user.name,
                 note=note or "",
             ),
