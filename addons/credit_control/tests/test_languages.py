@@ -67,6 +67,32 @@ class TestLanguages(CreditControlCommon):
         self.assertIn("Payer maintenant", mail.body_html)
         self.assertNotIn("Pay now", mail.body_html)
 
+    def test_the_belgian_consumer_first_reminder_is_free_and_gives_14_days(self):
+        """Book XIX CEL: the shipped Belgian consumer policy's first reminder gives 14 calendar days, no 7, and
+        says it is free, in English, Flemish and French."""
+        level = self.env.ref("credit_control.credit_policy_be_consumer_level_1")
+        template = self.env.ref("credit_control.mail_template_credit_be_first")
+        self.assertEqual(level.mail_template_id, template)
+        self.env["res.lang"]._activate_lang("nl_BE")
+        self.env["ir.module.module"]._load_module_terms(["credit_control"], ["nl_BE"], overwrite=True)
+        self.company.credit_default_policy_id = self.env.ref("credit_control.credit_policy_be_consumer")
+        expected = {
+            "en_US": ("14 calendar days", "free first reminder"),
+            "nl_BE": ("14 kalenderdagen", "kosteloze eerste herinnering"),
+            "fr_BE": ("14 jours calendrier", "premier rappel gratuit"),
+        }
+        for lang, (term, free) in expected.items():
+            with self.subTest(lang=lang):
+                customer = self.Partner.create(
+                    {"name": f"Consument {lang}", "email": f"{lang}@example.be", "lang": lang, "customer_rank": 1}
+                )
+                self._invoice(customer, 120.0, due_in=-8)
+                action = self._run_as_odoobot().filtered(lambda a, c=customer: a.partner_id == c)
+                mail = self._mail(action)
+                self.assertIn(term, mail.body_html)
+                self.assertIn(free, mail.body_html.lower())
+                self.assertNotIn("7 days", mail.body_html)
+
     def test_an_english_run_writes_the_results_in_the_company_language(self):
         self.company.partner_id.lang = "nl_NL"
         self.customer.lang = "en_US"
