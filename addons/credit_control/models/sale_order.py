@@ -467,19 +467,13 @@ class SaleOrder(models.Model):
         self.ensure_one()
         figures = self._credit_figures()
         needed = figures["exposure"] + figures["order_amount"]
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Request Credit"),
-            "res_model": "credit.review",
-            "view_mode": "form",
-            "target": "current",
-            "context": {
-                "default_partner_id": self.partner_id.commercial_partner_id.id,
-                "default_company_id": self.company_id.id,
-                "default_order_id": self.id,
-                "default_requested_limit": self.company_id.currency_id.round(max(needed, figures["limit"])),
-            },
-        }
+        action = self.partner_id.commercial_partner_id.action_credit_request_limit()
+        action["context"].update(
+            default_company_id=self.company_id.id,
+            default_order_id=self.id,
+            default_requested_limit=self.company_id.currency_id.round(max(needed, figures["limit"])),
+        )
+        return action
 
     def action_credit_request_release(self):
         """A salesperson facing a credit block asks the credit managers to release the order: each gets one
