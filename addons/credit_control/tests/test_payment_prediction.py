@@ -240,4 +240,4 @@ class TestPredictionBacktest(CreditControlCommon):
         fields = re.findall(r'<field name="credit_prediction_std"[^>]*>', arch)
         self.assertGreaterEqual(len(fields), 3)
         self.assertTrue(all('digits="[16, 0]"' in field for field in fields), fields)
-        self.assertEqual(self.env["account.move"]._fields["credit_prediction_std"].digits, (16, 1))
+        self.assertEqual(self.env["account.move"]._fields["credit_prediction_std"].get_digits(self.env), (16, 1))

@@ -95,7 +95,11 @@ class TestRatingImport(CreditControlCommon):
         )
         self.assertFalse(self._history(self.other_customer)[0].dropped)  # A -> AA: up
         warnings = self.env["mail.activity"].search(
-            [("activity_type_id", "=", self.warning_type.id), ("res_model", "=", "res.partner")]
+            [
+                ("activity_type_id", "=", self.warning_type.id),
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", (self.customer | self.other_customer).ids),
+            ]
         )
         self.assertEqual(warnings.mapped("res_id"), [self.customer.id])
         # unmatched lines wrote nothing
