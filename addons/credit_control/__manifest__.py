@@ -36,6 +36,7 @@
         "views/credit_override_views.xml",
         "views/credit_rating_history_views.xml",
         "views/credit_limit_history_views.xml",
+        "views/credit_group_views.xml",
         "views/credit_review_views.xml",
         "wizard/credit_limit_change_views.xml",
         "wizard/credit_rating_import_views.xml",
@@ -64,6 +65,7 @@
     ],
     "demo": [
         "demo/credit_control_demo.xml",
+        "demo/credit_group_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

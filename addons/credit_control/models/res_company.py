@@ -10,6 +10,11 @@ class ResCompany(models.Model):
         help="A sale order cannot be confirmed when the customer has amounts overdue "
         "by more than this number of days (above the tolerance).",
     )
+    credit_limit_all_companies = fields.Boolean(
+        string="Count exposure in all companies against the limit",
+        help="The credit check of this company's orders counts what the customer (and its credit group) owes in "
+        "every company of the database, converted to this company's currency at today's rate, against the limit.",
+    )
     credit_default_policy_id = fields.Many2one(
         "credit.policy",
         string="Default Follow-up Policy",

@@ -5,6 +5,7 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     credit_overdue_block_days = fields.Integer(related="company_id.credit_overdue_block_days", readonly=False)
+    credit_limit_all_companies = fields.Boolean(related="company_id.credit_limit_all_companies", readonly=False)
     credit_default_policy_id = fields.Many2one(related="company_id.credit_default_policy_id", readonly=False)
     credit_fee_product_id = fields.Many2one(related="company_id.credit_fee_product_id", readonly=False)
     credit_interest_product_id = fields.Many2one(related="company_id.credit_interest_product_id", readonly=False)

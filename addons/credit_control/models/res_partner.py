@@ -37,6 +37,7 @@ CREDIT_MANAGER_FIELDS = {
     "credit_segment_mode",
     "credit_proposed_segment_id",
     "credit_rejected_segment_id",
+    "credit_group_id",
 }
 # Which company a contact belongs to: changing them moves it to another commercial partner's credit.
 REPARENT_FIELDS = {"parent_id", "is_company", "commercial_partner_id"}

@@ -12,7 +12,7 @@ CREDIT_OVERRIDE_KEY_FIELDS = {"partner_id", "company_id", "pricelist_id", "curre
 # Computed amounts the credit check reads: the ORM would let anyone write them over, so only the system may.
 CREDIT_COMPUTED_ORDER_FIELDS = {"amount_untaxed", "amount_tax", "amount_total", "currency_rate"}
 # What the check reads of the customer: fetched alone, not with every company-dependent field of the partner.
-CREDIT_CHECK_PARTNER_FIELDS = ["name", "credit_hold", "credit_hold_reason", "credit_limit"]
+CREDIT_CHECK_PARTNER_FIELDS = ["name", "credit_hold", "credit_hold_reason", "credit_limit", "credit_group_id"]
 
 
 class SaleOrder(models.Model):
@@ -58,7 +58,7 @@ class SaleOrder(models.Model):
             if override:
                 order.credit_override_id = override
                 continue
-            reasons = order._credit_confirmation_reasons(*figures.get(order._credit_key(), (0.0, 0.0)))
+            reasons = order._credit_confirmation_reasons(*figures.get(order._credit_key(), (0.0, 0.0, None)))
             order.credit_block_reason = order._credit_block_message(reasons) if reasons else False
 
     @api.depends("credit_block_reason")
@@ -120,8 +120,9 @@ class SaleOrder(models.Model):
         }
 
     def _credit_figures_by_key(self):
-        """``{credit key: (exposure, overdue)}`` of the orders of ``self``, one statement per company for
-        all their customers. The exposure leaves the orders of ``self`` out, as ``_credit_figures`` leaves
+        """``{credit key: (exposure, overdue, group figures)}`` of the orders of ``self``, one statement per
+        company for all their customers (and one for all members of their credit groups, see
+        ``_credit_group_figures``). The exposure leaves the orders of ``self`` out, as ``_credit_figures`` leaves
         out the order it decides on (quotations: they are not in the exposure anyway)."""
         figures = {}
         orders = self.sudo()
@@ -132,17 +133,52 @@ class SaleOrder(models.Model):
             exposures, overdues = partners._credit_exposure_and_overdue(
                 company, exclude_orders=company_orders._origin, days=company.credit_overdue_block_days
             )
+            groups = self._credit_group_figures(partners, company, exclude_orders=company_orders._origin)
             for partner in partners:
-                figures[(company.id, partner.id)] = (exposures.get(partner.id, 0.0), overdues.get(partner.id, 0.0))
+                figures[(company.id, partner.id)] = (
+                    exposures.get(partner.id, 0.0),
+                    overdues.get(partner.id, 0.0),
+                    groups[partner.id],
+                )
         return figures
 
-    def _credit_figures(self, pending=0.0, amount=None, exposure=None, overdue=None):
+    @api.model
+    def _credit_group_figures(self, partners, company, exclude_orders=None):
+        """What the check of ``company``'s orders adds to the customers' own figures, per commercial partner of
+        ``partners`` (sudo): ``{partner id: {"others": its exposure in the other companies (when the company
+        counts all of them), "group": its credit group in ``company`` (or none), "group_exposure": the
+        group's exposure}}``, leaving the confirmed orders ``exclude_orders`` out. The groups' exposure comes
+        from one statement for all their members, whatever their number."""
+        partners = partners.sudo()
+        others = (
+            partners._credit_exposure_other_companies(company, exclude_orders=exclude_orders)
+            if company.credit_limit_all_companies
+            else {}
+        )
+        groups = partners.credit_group_id.filtered(lambda g: g.active and g.company_id == company)
+        group_exposures = groups._credit_exposure(exclude_orders=exclude_orders) if groups else {}
+        no_group = self.env["credit.group"].sudo()
+        result = {}
+        for partner in partners:
+            group = partner.credit_group_id if partner.credit_group_id in groups else no_group
+            result[partner.id] = {
+                "others": others.get(partner.id, 0.0),
+                "group": group,
+                "group_exposure": group_exposures.get(group.id, 0.0),
+            }
+        return result
+
+    def _credit_figures(
+        self, pending=0.0, amount=None, exposure=None, overdue=None, group_figures=None, group_pending=0.0
+    ):
         """Figures of the check for this order's customer, in company currency (sudo: salespeople
         may not read receivables or limits, yet must see why they are blocked).
 
         The exposure leaves this order out (it is what the check decides on) and adds ``pending``;
-        ``amount`` is what the order adds to it (default: its total). ``exposure`` and ``overdue``
-        may be given when the caller computed them for many orders at once."""
+        ``amount`` is what the order adds to it (default: its total). ``exposure``, ``overdue`` and
+        ``group_figures`` (``_credit_group_figures``) may be given when the caller computed them for many
+        orders at once; the group's exposure adds ``group_pending``. When the company counts the exposure of
+        all companies, the exposure includes the customer's in the other companies."""
         self.ensure_one()
         company = self.company_id
         # what the check reads of the customer, alone (not every field of the partner): the order's
@@ -158,12 +194,16 @@ class SaleOrder(models.Model):
             )
             exposure = exposures.get(partner.id, 0.0) if exposure is None else exposure
             overdue = overdues.get(partner.id, 0.0) if overdue is None else overdue
+        if group_figures is None:
+            group_figures = self._credit_group_figures(partner, company, exclude_orders=self._origin)[partner.id]
         return {
             "partner": partner,
             "hold": partner.credit_hold,
             "hold_reason": partner.credit_hold_reason,
             "limit": partner.credit_limit,
-            "exposure": exposure + pending,
+            "exposure": exposure + group_figures["others"] + pending,
+            "group": group_figures["group"],
+            "group_exposure": group_figures["group_exposure"] + group_pending,
             "order_amount": self._credit_amount_company() if amount is None else amount,
             "overdue": overdue,
             "overdue_days": company.credit_overdue_block_days,
@@ -216,6 +256,30 @@ class SaleOrder(models.Model):
                     limit=amount(limit),
                 )
             reasons.append(message)
+        group = figures.get("group")
+        if group and group.credit_limit > 0:
+            group_total = figures["group_exposure"] + figures["order_amount"]
+            if currency.compare_amounts(group_total, group.credit_limit) > 0:
+                values = {
+                    "group": group.name,
+                    "limit": amount(group.credit_limit),
+                    "exposure": amount(figures["group_exposure"]),
+                    "order": amount(figures["order_amount"]),
+                }
+                if increase:
+                    reasons.append(
+                        self.env._(
+                            "Group %(group)s: limit %(limit)s, exposure %(exposure)s + the increase of this order "
+                            "%(order)s.",
+                            **values,
+                        )
+                    )
+                else:
+                    reasons.append(
+                        self.env._(
+                            "Group %(group)s: limit %(limit)s, exposure %(exposure)s + this order %(order)s.", **values
+                        )
+                    )
         if currency.compare_amounts(figures["overdue"], figures["tolerance"]) > 0:
             reasons.append(
                 self.env._(
@@ -256,9 +320,10 @@ class SaleOrder(models.Model):
             )
         )[:1]
 
-    def _credit_confirmation_reasons(self, exposure=None, overdue=None):
+    def _credit_confirmation_reasons(self, exposure=None, overdue=None, group_figures=None):
         """Why this quotation may not be confirmed now (empty: it may): what is not paid online
-        is checked, unless a valid override covers the order. ``exposure`` and ``overdue`` may be given
+        is checked, unless a valid override covers the order (an override for the order's amount covers the
+        customer's limit and its group's alike). ``exposure``, ``overdue`` and ``group_figures`` may be given
         when the caller computed them for many orders at once (``_credit_figures_by_key``)."""
         self.ensure_one()
         currency = self.company_id.currency_id
@@ -270,7 +335,9 @@ class SaleOrder(models.Model):
         if currency.compare_amounts(paid, 0.0) > 0 and currency.compare_amounts(counted, 0.0) <= 0:
             return []  # paid in full online
         return self._credit_block_reasons(
-            figures=self._credit_figures(amount=counted, exposure=exposure, overdue=overdue)
+            figures=self._credit_figures(
+                amount=counted, exposure=exposure, overdue=overdue, group_figures=group_figures
+            )
         )
 
     def _credit_check_increase(self, before):
@@ -308,7 +375,7 @@ class SaleOrder(models.Model):
         if not increases:
             return
         orders = self.browse([item[0].id for item in increases]).sudo()
-        exposures, overdues = {}, {}
+        exposures, overdues, group_figures = {}, {}, {}
         for company in orders.company_id:
             company_orders = orders.filtered(lambda o, company=company: o.company_id == company)
             partners = company_orders.partner_id.commercial_partner_id.with_company(company)
@@ -319,13 +386,24 @@ class SaleOrder(models.Model):
                 exposures[(company.id, partner_id)] = value
             for partner_id, value in overdue.items():
                 overdues[(company.id, partner_id)] = value
-        # the orders' own part of the exposure before the change, then each increase in turn
+            for partner_id, value in self._credit_group_figures(partners, company, exclude_orders=orders).items():
+                group_figures[(company.id, partner_id)] = value
+        # the orders' own part of the exposure before the change, then each increase in turn (per customer and
+        # per credit group: two members' orders add up in their group)
         pending = defaultdict(float)
+        group_pending = defaultdict(float)
         for _order, key, _increase, counted, _grown in increases:
             pending[key] += counted
+            group_pending[group_figures[key]["group"].id] += counted
         for order, key, increase, _counted, grown in increases:
+            group_id = group_figures[key]["group"].id
             figures = order._credit_figures(
-                pending=pending[key], amount=increase, exposure=exposures.get(key, 0.0), overdue=overdues.get(key, 0.0)
+                pending=pending[key],
+                amount=increase,
+                exposure=exposures.get(key, 0.0),
+                overdue=overdues.get(key, 0.0),
+                group_figures=group_figures[key],
+                group_pending=group_pending[group_id],
             )
             reasons = order._credit_block_reasons(figures=figures, increase=grown)
             if reasons:
@@ -337,6 +415,7 @@ class SaleOrder(models.Model):
                     )
                 )
             pending[key] += increase
+            group_pending[group_id] += increase
 
     def _credit_check_confirmation(self):
         """Raise a UserError when an order of ``self`` may not be confirmed (as if it were now)."""

@@ -59,6 +59,12 @@ class StockPicking(models.Model):
             partners = pickings.partner_id.commercial_partner_id.with_company(company).sudo()
             currency = company.currency_id
             exposure = partners._credit_exposure_by_partner(company) if company.credit_delivery_block_limit else {}
+            # the credit groups' limits and the other companies' exposure, as the order check counts them
+            groups = (
+                self.env["sale.order"]._credit_group_figures(partners, company)
+                if company.credit_delivery_block_limit
+                else {}
+            )
             overdue = (
                 partners._credit_overdue_by_partner(company, days=company.credit_overdue_block_days)
                 if company.credit_delivery_block_overdue
@@ -78,14 +84,29 @@ class StockPicking(models.Model):
                         )
                     else:
                         reasons.append(self.env._("%(customer)s is on credit hold.", customer=partner.name))
-                used = exposure.get(partner.id, 0.0)
-                if exposure and partner.credit_limit > 0 and currency.compare_amounts(used, partner.credit_limit) > 0:
+                group_figures = groups.get(partner.id) or {"others": 0.0, "group": False, "group_exposure": 0.0}
+                used = exposure.get(partner.id, 0.0) + group_figures["others"]
+                if groups and partner.credit_limit > 0 and currency.compare_amounts(used, partner.credit_limit) > 0:
                     reasons.append(
                         self.env._(
                             "The exposure of %(customer)s, %(exposure)s, is above its credit limit of %(limit)s.",
                             customer=partner.name,
                             exposure=format_amount(self.env, used, currency),
                             limit=format_amount(self.env, partner.credit_limit, currency),
+                        )
+                    )
+                group = group_figures["group"]
+                if (
+                    group
+                    and group.credit_limit > 0
+                    and currency.compare_amounts(group_figures["group_exposure"], group.credit_limit) > 0
+                ):
+                    reasons.append(
+                        self.env._(
+                            "The exposure of credit group %(group)s, %(exposure)s, is above its limit of %(limit)s.",
+                            group=group.name,
+                            exposure=format_amount(self.env, group_figures["group_exposure"], currency),
+                            limit=format_amount(self.env, group.credit_limit, currency),
                         )
                     )
                 late = overdue.get(partner.id, 0.0)

@@ -225,6 +225,31 @@ class TestDeliveryBlock(DeliveryBlockCommon):
         picking.with_user(self.stock_user).button_validate()
         self.assertEqual(picking.state, "done")
 
+    def test_a_credit_group_over_its_limit_blocks_its_members_deliveries_when_the_company_says_so(self):
+        member = self.Partner.create({"name": "Garage De Vries Zwolle", "is_company": True})
+        group = self.env["credit.group"].create(
+            {
+                "name": "De Vries Groep",
+                "credit_limit": 1000.0,
+                "member_ids": [Command.link(self.customer.id), Command.link(member.id)],
+            }
+        )
+        self._invoice(self.customer, 700.0, due_in=10)
+        self._invoice(member, 400.0, due_in=10)
+        picking = self._picking(member)
+        self.assertFalse(picking.credit_delivery_blocked)
+        self.company.credit_delivery_block_limit = True
+        picking.invalidate_recordset(["credit_delivery_blocked", "credit_delivery_block_reason"])
+        self.assertTrue(picking.credit_delivery_blocked)
+        self.assertIn("credit group De Vries Groep", picking.credit_delivery_block_reason)
+        self.assertNotIn("its credit limit", picking.credit_delivery_block_reason)
+        self._pick(picking)
+        with self.assertRaisesRegex(UserError, "De Vries Groep"):
+            picking.with_user(self.stock_user).button_validate()
+        group.credit_limit = 1100.0
+        picking.with_user(self.stock_user).button_validate()
+        self.assertEqual(picking.state, "done")
+
     def _queries(self, pickings):
         self.env.invalidate_all()
         start = self.cr.sql_log_count
