@@ -28,7 +28,6 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     credit_group_id = fields.Many2one(
         "credit.group",
-        string="Credit Group",
         index="btree_not_null",
         ondelete="set null",
         copy=False,
