@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import TODAY, CreditControlCommon
 
@@ -289,6 +289,13 @@ class TestRiskPrepayment(CreditControlCommon):
         order = self._order(self.other_customer, 100.0, user=self.salesman)
         with self.assertRaises(UserError):
             order.with_user(self.salesman).action_credit_send_with_prepayment()
+        # the customer cannot raise its own quotation's prepayment over RPC: it may not write the order
+        self.other_customer.with_user(self.collector).credit_hold = True
+        portal = new_test_user(self.env, login="peeters_portal", groups="base.group_portal")
+        portal.partner_id.parent_id = self.other_customer
+        with self.assertRaises(AccessError):
+            order.with_user(portal).action_credit_send_with_prepayment()
+        self.assertFalse(order.require_payment)
 
     def test_exposure_nets_only_unbooked_payments_of_confirmed_orders(self):
         """The exposure statement and its Python twin agree on an order paid in part online."""
