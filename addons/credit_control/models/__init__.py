@@ -33,8 +33,10 @@ from . import (
     res_config_settings,
     res_partner,
     res_partner_group,
+    res_partner_prepayment,
     res_partner_signals,
     res_partner_statistics,
     sale_order,
     sale_order_line,
+    sale_order_prepayment,
 )

@@ -89,6 +89,13 @@ class CreditSegment(models.Model):
         string="Plan Instead of Reminders",
         help="Structurally late customers: propose a payment plan instead of sending reminders.",
     )
+    prepayment_percent = fields.Float(
+        string="Prepayment (%)",
+        digits=(16, 2),
+        tracking=True,
+        help="Quotations of this segment's customers require an online payment of this share of the total (0 to "
+        "100) before they are confirmed; 0: none. A credit application approved with a higher prepayment wins.",
+    )
     warning_segment_id = fields.Many2one(
         "credit.segment",
         string="On a Warning, Propose Segment",
@@ -188,6 +195,12 @@ class CreditSegment(models.Model):
             lambda p: (p.credit_segment_mode or "auto") == "auto" and (not own_id or p.credit_segment_id.id != own_id)
         )
         return matched, moving
+
+    @api.constrains("prepayment_percent")
+    def _check_prepayment_percent(self):
+        for segment in self:
+            if not 0 <= segment.prepayment_percent <= 100:
+                raise ValidationError(self.env._("The prepayment is a percentage between 0 and 100."))
 
     @api.constrains("partner_domain")
     def _check_partner_domain_not_empty(self):

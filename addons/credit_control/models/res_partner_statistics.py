@@ -23,8 +23,10 @@ class ResPartner(models.Model):
         """Exposure per commercial partner of ``self`` in ``company``'s currency.
 
         Open posted receivables + draft customer invoices/credit notes (lines not coming from a
-        sale order, those are counted on the order) + confirmed orders' amount not yet invoiced.
-        The confirmed orders ``exclude_orders`` are left out of the last part: the credit check
+        sale order, those are counted on the order) + confirmed orders' amount not yet invoiced, less
+        what was paid online for them and is not booked yet (``sale.order._credit_unbooked_transactions``:
+        once booked, the payment is an open receivable).
+        The confirmed orders ``exclude_orders`` are left out of the last parts: the credit check
         counts the orders it decides on itself (see ``sale.order._credit_check_increase``).
         """
         return self._credit_exposure_and_overdue(company, exclude_orders=exclude_orders)[0]
@@ -45,6 +47,8 @@ class ResPartner(models.Model):
         self.env["account.move"].flush_model()
         self.env["sale.order.line"].flush_model()
         self.env["sale.order"].flush_model()
+        self.env["payment.transaction"].flush_model(["state", "amount", "payment_id", "sale_order_ids"])
+        self.env["account.payment"].flush_model(["move_id"])
         overdue_date = None
         if days is not None:
             overdue_date = (today or fields.Date.context_today(self)) - timedelta(days=days)
@@ -97,6 +101,27 @@ class ResPartner(models.Model):
                            AND so.state = 'sale'
                            AND so.id <> ALL(%(excluded)s::int[])
                            AND sol.untaxed_amount_to_invoice <> 0
+                           AND p.commercial_partner_id = ANY(%(partners)s)
+                      GROUP BY p.commercial_partner_id
+                     UNION ALL
+                        -- paid online for one confirmed order and not booked yet (a posted payment is an
+                        -- open receivable above), in company currency
+                        SELECT p.commercial_partner_id,
+                               -SUM(tx.amount / COALESCE(NULLIF(so.currency_rate, 0), 1)),
+                               0, 0
+                          FROM payment_transaction tx
+                          JOIN sale_order_transaction_rel rel ON rel.transaction_id = tx.id
+                          JOIN sale_order so ON so.id = rel.sale_order_id
+                          JOIN res_partner p ON p.id = so.partner_id
+                     LEFT JOIN account_payment pay ON pay.id = tx.payment_id
+                     LEFT JOIN account_move pay_move ON pay_move.id = pay.move_id
+                         WHERE so.company_id = %(company)s
+                           AND so.state = 'sale'
+                           AND so.id <> ALL(%(excluded)s::int[])
+                           AND tx.state IN ('authorized', 'done')
+                           AND pay_move.state IS DISTINCT FROM 'posted'
+                           AND NOT EXISTS (SELECT 1 FROM sale_order_transaction_rel other
+                                            WHERE other.transaction_id = tx.id AND other.sale_order_id <> so.id)
                            AND p.commercial_partner_id = ANY(%(partners)s)
                       GROUP BY p.commercial_partner_id
                        ) figures

@@ -98,17 +98,39 @@ class SaleOrder(models.Model):
         order = self.sudo()
         return self.company_id.currency_id.round(order.amount_paid / (order.currency_rate or 1.0))
 
+    def _credit_unbooked_transactions(self):
+        """The online payments of this order that are not in the receivables yet: transactions authorized or done
+        for this order alone, whose payment is not posted (Odoo books it after confirming the order, or on
+        capture). Once posted, the payment is an open receivable and the exposure nets it there; until then the
+        exposure nets it on the order (see the last part of ``res.partner._credit_exposure_and_overdue``). A
+        transaction that pays several orders is netted once it is booked."""
+        self.ensure_one()
+        return self.sudo().transaction_ids.filtered(
+            lambda tx: (
+                tx.state in ("authorized", "done")
+                and tx.sale_order_ids.ids == [self.id]
+                and tx.payment_id.move_id.state != "posted"
+            )
+        )
+
+    def _credit_paid_unbooked_amount(self, rounded=True):
+        """What ``_credit_unbooked_transactions`` paid, in company currency."""
+        self.ensure_one()
+        amount = sum(self._credit_unbooked_transactions().mapped("amount")) / (self.sudo().currency_rate or 1.0)
+        return self.company_id.currency_id.round(amount) if rounded else amount
+
     def _credit_uninvoiced_amount(self):
-        """What the exposure counts for this confirmed order: its amount not invoiced yet, taxes included,
-        in company currency - the Python twin of the last query of ``res.partner._credit_exposure_by_partner``,
-        read before a change so that the check can add the increase to it."""
+        """What the exposure counts for this confirmed order: its amount not invoiced yet, taxes included, less
+        what was paid online for it and is not booked yet, in company currency - the Python twin of the last
+        two parts of ``res.partner._credit_exposure_by_partner``, read before a change so that the check can
+        add the increase to it."""
         self.ensure_one()
         amount = sum(
             line.untaxed_amount_to_invoice * (line.price_total / line.price_subtotal if line.price_subtotal else 1.0)
             for line in self.order_line
             if line.untaxed_amount_to_invoice
         )
-        return amount / (self.currency_rate or 1.0)
+        return amount / (self.currency_rate or 1.0) - self._credit_paid_unbooked_amount(rounded=False)
 
     def _credit_snapshot(self):
         """The confirmed orders of ``self`` as the credit check needs them before a change:
@@ -324,16 +346,19 @@ class SaleOrder(models.Model):
         """Why this quotation may not be confirmed now (empty: it may): what is not paid online
         is checked, unless a valid override covers the order (an override for the order's amount covers the
         customer's limit and its group's alike). ``exposure``, ``overdue`` and ``group_figures`` may be given
-        when the caller computed them for many orders at once (``_credit_figures_by_key``)."""
+        when the caller computed them for many orders at once (``_credit_figures_by_key``).
+
+        An order paid in full online always passes. Otherwise the part paid online and not booked yet is left
+        out; a part already booked is a payment in the exposure, so it is not left out twice."""
         self.ensure_one()
         currency = self.company_id.currency_id
         amount = self._credit_amount_company()
         if self._credit_valid_override(amount):
             return []
         paid = self._credit_paid_amount()
-        counted = currency.round(max(amount - paid, 0.0))
-        if currency.compare_amounts(paid, 0.0) > 0 and currency.compare_amounts(counted, 0.0) <= 0:
+        if currency.compare_amounts(paid, 0.0) > 0 and currency.compare_amounts(paid, amount) >= 0:
             return []  # paid in full online
+        counted = currency.round(max(amount - self._credit_paid_unbooked_amount(), 0.0))
         return self._credit_block_reasons(
             figures=self._credit_figures(
                 amount=counted, exposure=exposure, overdue=overdue, group_figures=group_figures
@@ -367,8 +392,12 @@ class SaleOrder(models.Model):
             if order._credit_valid_override(amount):
                 continue
             paid = order._credit_paid_amount()
-            increase = currency.round(max(amount - paid, 0.0) - max(old_amount - paid, 0.0))
-            if grown or currency.compare_amounts(paid, 0.0) > 0:
+            if currency.compare_amounts(paid, 0.0) > 0 and currency.compare_amounts(paid, amount) >= 0:
+                continue  # paid in full online
+            # the part paid online and not booked yet (a booked payment is in the exposure already)
+            unbooked = order._credit_paid_unbooked_amount()
+            increase = currency.round(max(amount - unbooked, 0.0) - max(old_amount - unbooked, 0.0))
+            if grown or currency.compare_amounts(unbooked, 0.0) > 0:
                 if currency.compare_amounts(increase, 0.0) <= 0:
                     continue  # what the order adds is paid online
             increases.append((order, key, increase, counted, grown))

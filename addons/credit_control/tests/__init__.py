@@ -36,6 +36,7 @@ from . import (
     test_portal_signature,
     test_promise,
     test_rating_import,
+    test_risk_prepayment,
     test_sale_credit_block,
     test_security,
     test_segment_assignment,
