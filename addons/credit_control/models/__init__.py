@@ -10,6 +10,7 @@ from . import (
     credit_dispute,
     credit_dispute_reason,
     credit_followup_run,
+    credit_insolvency,
     credit_interest_rate,
     credit_kpi_snapshot,
     credit_limit_history,
