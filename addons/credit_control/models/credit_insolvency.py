@@ -55,11 +55,10 @@ class CreditInsolvency(models.Model):
     case_number = fields.Char(tracking=True)
     trustee_id = fields.Many2one(
         "res.partner",
-        string="Trustee",
         tracking=True,
         help="The curator, bewindvoerder, gerechtsmandataris or schuldbemiddelaar the claim is sent to.",
     )
-    trustee_role = fields.Char(compute="_compute_trustee_role", string="Trustee Role")
+    trustee_role = fields.Char(compute="_compute_trustee_role")
     claim_deadline = fields.Date(tracking=True, help="The day the claim must be filed by.")
     claim_filed_date = fields.Date(readonly=True, copy=False)
     user_id = fields.Many2one(
@@ -104,7 +103,7 @@ class CreditInsolvency(models.Model):
     claim_principal = fields.Monetary(string="Principal", compute="_compute_claim_amounts")
     claim_interest = fields.Monetary(string="Interest", compute="_compute_claim_amounts")
     claim_costs = fields.Monetary(string="Collection Costs", compute="_compute_claim_amounts")
-    claim_total = fields.Monetary(string="Claim Total", compute="_compute_claim_amounts")
+    claim_total = fields.Monetary(compute="_compute_claim_amounts")
     legal_basis = fields.Char(compute="_compute_trustee_role", help="The law that limits the interest claimed.")
 
     # ------------------------------------------------------------------
