@@ -126,7 +126,12 @@ class CreditPortal(CustomerPortal):
         }
         # what pauses follow-up has one definition, on the invoice
         pauses = invoices._credit_pause_records()
-        return {invoice.id: labels[records[0]._name] for invoice, records in pauses.items() if records}
+        # an insolvency case pauses follow-up too, but is no badge of the customer's portal
+        return {
+            invoice.id: labels[shown[0]._name]
+            for invoice, records in pauses.items()
+            if (shown := [record for record in records if record._name in labels])
+        }
 
     def _credit_render_error(self, error):
         return request.render("credit_control.portal_my_credit", self._credit_page_values(error=str(error)))

@@ -11,6 +11,7 @@ from . import (
     credit_dispute_reason,
     credit_followup_run,
     credit_group,
+    credit_insolvency,
     credit_interest_rate,
     credit_kpi_snapshot,
     credit_limit_history,

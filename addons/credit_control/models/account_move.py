@@ -150,15 +150,20 @@ class AccountMove(models.Model):
 
         What pauses follow-up, for the ORM (the invoice's banner, the portal's badges); the daily run's SQL
         says the same in ``account.move.line._credit_exclusion_sql``: an open dispute, an active payment
-        plan, an open promise to pay until its date plus the grace days.
+        plan, an open promise to pay until its date plus the grace days, the customer's insolvency case from its
+        judgment date (sudo: a portal customer sees the badge, not the case).
         """
         today = today or fields.Date.context_today(self)
+        cases = self.env["credit.insolvency"]._credit_active_cases(self.commercial_partner_id, self.company_id, today)
         return {
             move: [
                 *move.credit_dispute_ids.filtered(lambda d: d.state in OPEN_DISPUTE_STATES),
                 *move.credit_plan_ids.filtered(lambda p: p.state in ACTIVE_PLAN_STATES),
                 *move.credit_promise_ids.filtered(
                     lambda p: p.state in OPEN_PROMISE_STATES and (not p.date_grace_end or today <= p.date_grace_end)
+                ),
+                *cases.filtered(
+                    lambda c, m=move: c.partner_id == m.commercial_partner_id and c.company_id == m.company_id
                 ),
             ]
             for move in self

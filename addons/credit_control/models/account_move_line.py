@@ -3,6 +3,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from .account_move import ACTIVE_PLAN_STATES, OPEN_DISPUTE_STATES, OPEN_PROMISE_STATES
+from .credit_insolvency import ACTIVE_INSOLVENCY_STATES
 
 # The open items with something left to pay (see ``AccountMoveLine.init``); lines of accounts that are not
 # reconciled (sales, taxes) have no residual and stay out of it.
@@ -126,7 +127,8 @@ class AccountMoveLine(models.Model):
 
         The one place that says what pauses follow-up: an item excluded by hand, handed over to a
         collection agency, or whose invoice is in an open dispute, an open promise to pay (until the
-        promised date plus the grace days) or an active payment plan (the same as
+        promised date plus the grace days) or an active payment plan, or whose customer is in an insolvency case
+        of the item's company from its judgment date until the case is closed or cancelled (the same as
         ``account.move._credit_pause_records``, which the invoice and the portal show). ``today`` is a parameter, not
         ``CURRENT_DATE``, so that the run can be made for any day. The fields read are flushed by
         ``env.execute_query`` (``to_flush``), so records created in the same transaction count.
@@ -137,6 +139,7 @@ class AccountMoveLine(models.Model):
                 ("credit.dispute", ("state", "move_ids")),
                 ("credit.promise", ("state", "move_ids", "date_grace_end")),
                 ("credit.payment.plan", ("state", "move_ids")),
+                ("credit.insolvency", ("state", "partner_id", "company_id", "judgment_date")),
             )
             for fname in fnames
         ]
@@ -154,12 +157,17 @@ class AccountMoveLine(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM credit_payment_plan_account_move_rel plan_rel
                       JOIN credit_payment_plan plan ON plan.id = plan_rel.plan_id
-                     WHERE plan_rel.move_id = %(aml)s.move_id AND plan.state IN %(plan_states)s)""",
+                     WHERE plan_rel.move_id = %(aml)s.move_id AND plan.state IN %(plan_states)s)
+               AND NOT EXISTS (
+                    SELECT 1 FROM credit_insolvency ins
+                     WHERE ins.partner_id = %(aml)s.partner_id AND ins.company_id = %(aml)s.company_id
+                       AND ins.state IN %(insolvency_states)s AND ins.judgment_date <= %(today)s::date)""",
             aml=SQL.identifier(alias),
             today=today,
             dispute_states=OPEN_DISPUTE_STATES,
             promise_states=OPEN_PROMISE_STATES,
             plan_states=ACTIVE_PLAN_STATES,
+            insolvency_states=ACTIVE_INSOLVENCY_STATES,
         )
         return SQL(" ".join(["%s"] * (len(to_flush) + 1)), condition, *(SQL("", to_flush=field) for field in to_flush))
 

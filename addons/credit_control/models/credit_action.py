@@ -583,6 +583,11 @@ class CreditAction(models.Model):
         self.ensure_one()
         return self.with_context(lang=self.company_id._credit_note_lang())
 
+    def action_credit_register_insolvency(self):
+        """The worklist's *Register Insolvency*: a new case for this action's customer and company."""
+        self.ensure_one()
+        return self.partner_id.with_company(self.company_id).action_credit_register_insolvency()
+
     def action_open_partner(self):
         self.ensure_one()
         return {

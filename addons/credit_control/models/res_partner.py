@@ -366,6 +366,25 @@ class ResPartner(models.Model):
     def action_credit_view_plans(self):
         return self._credit_arrangement_action("credit_control.credit_payment_plan_action")
 
+    def action_credit_view_insolvencies(self):
+        return self._credit_arrangement_action("credit_control.credit_insolvency_action")
+
+    def action_credit_register_insolvency(self):
+        """A new insolvency case for this customer in the current company (the customer form, the worklist)."""
+        self.ensure_one()
+        self.env["credit.insolvency"]._credit_check_collector()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Register Insolvency"),
+            "res_model": "credit.insolvency",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_company_id": self.env.company.id,
+            },
+        }
+
     def _credit_statement_lines(self):
         """The customer's open receivable items in the current company, oldest due first."""
         self.ensure_one()

@@ -31,3 +31,13 @@ class ReportCreditPaymentPlan(models.AbstractModel):
 
     _credit_report_model = "credit.payment.plan"
     _credit_report_groups = None
+
+
+class ReportCreditClaim(models.AbstractModel):
+    """The claim to the trustee of an insolvency case: credit staff only."""
+
+    _name = "report.credit_control.report_credit_claim"
+    _inherit = "credit.report.mixin"
+    _description = "Credit Control Report: Claim to the Trustee"
+
+    _credit_report_model = "credit.insolvency"

@@ -24,6 +24,7 @@ from . import (
     test_followup_run,
     test_followup_simulation,
     test_insight_formulas,
+    test_insolvency,
     test_installments,
     test_kpi_snapshot,
     test_languages,
