@@ -89,6 +89,17 @@ class CreditSegment(models.Model):
         string="Plan Instead of Reminders",
         help="Structurally late customers: propose a payment plan instead of sending reminders.",
     )
+    review_interval_months = fields.Integer(
+        string="Review Every (Months)",
+        help="How often a credit manager reviews the credit limit of this segment's customers, e.g. 1 for high "
+        "risk, 12 for low: the daily run opens a periodic review when the customer's last decided review or "
+        "application is older. 0: no periodic review.",
+    )
+    rating_max_age_months = fields.Integer(
+        string="Maximum Rating Age (Months)",
+        help="A bureau rating older than this opens a periodic review, to decide on a fresh rating. 0: a rating "
+        "of any age will do.",
+    )
     warning_segment_id = fields.Many2one(
         "credit.segment",
         string="On a Warning, Propose Segment",
@@ -188,6 +199,18 @@ class CreditSegment(models.Model):
             lambda p: (p.credit_segment_mode or "auto") == "auto" and (not own_id or p.credit_segment_id.id != own_id)
         )
         return matched, moving
+
+    @api.constrains("review_interval_months", "rating_max_age_months")
+    def _check_review_months(self):
+        for segment in self:
+            if segment.review_interval_months < 0 or segment.rating_max_age_months < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(segment)s: the review frequency and the maximum rating age are a number of "
+                        "months, 0 or more (0: none).",
+                        segment=segment.name,
+                    )
+                )
 
     @api.constrains("partner_domain")
     def _check_partner_domain_not_empty(self):
