@@ -205,7 +205,7 @@ class CreditFollowupRun(models.Model):
     @api.model
     def _cron_credit_followup(self):
         """The daily credit control run, company by company: statistics, segments, warnings, best channel,
-        promises and plans, predictions, then the follow-up.
+        promises and plans, predictions, periodic reviews, then the follow-up.
 
         As a scheduled action (Odoo's cron worker), it plans each company's run and wakes the worker crons,
         which share the batches. Called in any other way (``method_direct_trigger``, a script, a test), it
@@ -280,6 +280,11 @@ class CreditFollowupRun(models.Model):
             (
                 self.env._("Payment predictions"),
                 lambda: self.env["account.move"].with_company(company)._credit_compute_predictions(company),
+            ),
+            # periodic reviews due by the segment's frequency or the rating's age, on today's segments
+            (
+                self.env._("Periodic reviews"),
+                lambda: self.env["credit.review"].with_company(company)._credit_open_periodic_reviews(company),
             ),
         ]
         for name, step in steps:

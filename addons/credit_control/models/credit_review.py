@@ -1,10 +1,15 @@
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import format_amount
+from odoo.tools import SQL, format_amount
 
 # What the requester may still change while the application waits for a decision.
 REQUEST_FIELDS = {"requested_limit", "expected_monthly_volume", "request_reason", "order_id"}
 DECISIONS = {"approved", "approved_lower", "approved_prepayment", "rejected"}
+# At most one open periodic review per customer and company, whatever runs at the same time.
+OPEN_REVIEW_INDEX = "credit_review_open_periodic_unique"
 
 
 class CreditReview(models.Model):
@@ -88,6 +93,17 @@ class CreditReview(models.Model):
     )
     credit_hold = fields.Boolean(compute="_compute_profile", groups="credit_control.group_credit_control_user")
 
+    def init(self):
+        super().init()
+        # the daily run opens a periodic review only for customers without an open one; the index is the guarantee
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON credit_review (partner_id, company_id) "
+                "WHERE kind = 'review' AND state = 'submitted'",
+                SQL.identifier(OPEN_REVIEW_INDEX),
+            )
+        )
+
     @api.depends_context("uid")
     def _compute_can_decide(self):
         self.can_decide = self.env.user.has_group("credit_control.group_credit_control_manager")
@@ -122,23 +138,67 @@ class CreditReview(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]
+        # the commercial partners of all new records, read at once
+        customers = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list if vals.get("partner_id")})
+        commercial = {customer.id: customer.commercial_partner_id.id for customer in customers}
         for vals in vals_list:
             # the workflow decides; nobody creates a decided application, and the requester is who asks
             for name in ("state", "decided_limit", "prepayment_percent", "decision_reason", "decided_by_id"):
                 vals.pop(name, None)
             vals.pop("decision_date", None)
             vals["requested_by_id"] = self.env.uid
-            if vals.get("kind") == "review" and not self.env.user.has_group("credit_control.group_credit_control_user"):
+            if (
+                vals.get("kind") == "review"
+                and not self.env.su
+                and not self.env.user.has_group("credit_control.group_credit_control_user")
+            ):
                 vals["kind"] = "application"
             if (vals.get("requested_limit") or 0.0) < 0:
                 raise UserError(self.env._("The requested limit cannot be negative."))
             if vals.get("partner_id"):
-                vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
-            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-            vals["name"] = self.env["ir.sequence"].with_company(company).sudo().next_by_code("credit.review") or "/"
+                vals["partner_id"] = commercial[vals["partner_id"]]
+        self._credit_set_names(vals_list)
         reviews = super().create(vals_list)
-        reviews._notify_credit_managers()
+        # the daily run (superuser) schedules the activities of its periodic reviews itself
+        if not (self.env.su and self.env.context.get("credit_review_activities_scheduled")):
+            reviews._notify_credit_managers()
         return reviews
+
+    def _credit_set_names(self, vals_list):
+        """Number new applications and reviews from the ``credit.review`` sequence of their company: the numbers of
+        one company are drawn in one statement however many records are created (the daily run opens many
+        periodic reviews at once), in the order of ``vals_list``."""
+        by_company = {}
+        for vals in vals_list:
+            company_id = vals.get("company_id") or self.env.company.id
+            by_company.setdefault(company_id, []).append(vals)
+        for company_id, company_vals in by_company.items():
+            names = self._credit_next_names(self.env["res.company"].browse(company_id), len(company_vals))
+            for vals, name in zip(company_vals, names, strict=True):
+                vals["name"] = name
+
+    @api.model
+    def _credit_next_names(self, company, count):
+        """``count`` next numbers of the company's ``credit.review`` sequence. A standard sequence (Odoo's default)
+        gives them from one ``nextval`` over a series; a sequence without gaps, one by one as Odoo does."""
+        Sequence = self.env["ir.sequence"].with_company(company).sudo()
+        sequence = Sequence.search(
+            [("code", "=", "credit.review"), ("company_id", "in", [company.id, False])], order="company_id", limit=1
+        )
+        if not sequence:
+            return ["/"] * count
+        if sequence.implementation != "standard":
+            return [sequence._next() for _index in range(count)]
+        current = sequence._get_current_sequence()
+        if current._name == "ir.sequence.date_range":
+            pg_sequence = f"ir_sequence_{sequence.id:03d}_{current.id:03d}"
+            sequence = sequence.with_context(ir_sequence_date_range=current.date_from)
+        else:
+            pg_sequence = f"ir_sequence_{sequence.id:03d}"
+        rows = self.env.execute_query(
+            SQL("SELECT nextval(%s) FROM generate_series(1, %s) ORDER BY 1", pg_sequence, count)
+        )
+        return [sequence.get_next_char(number) for (number,) in rows]
 
     def write(self, vals):
         if not self.env.su:
@@ -200,8 +260,8 @@ class CreditReview(models.Model):
             "decided_by_id": self.env.uid,
             "decision_date": fields.Datetime.now(),
         }
-        if state == "approved":
-            limit = self.requested_limit
+        if state == "approved" and self.kind == "application":
+            limit = self.requested_limit  # a periodic review is approved with the limit decided: kept or changed
         if state != "rejected":
             if limit < 0:
                 raise UserError(self.env._("A credit limit cannot be negative."))
@@ -260,3 +320,175 @@ class CreditReview(models.Model):
                 body=self.env._("Cancelled by %(user)s.", user=self.env.user.name), subtype_xmlid="mail.mt_note"
             )
         return True
+
+    # ------------------------------------------------------------------
+    # Periodic reviews: a step of the daily run
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _credit_due_reviews_sql(self, company, today):
+        """The customers of ``company`` whose periodic review is due ``today``, one row each (named columns
+        partner_id, decided_on, reviewed_on, interval_months, rating_date, max_age_months, by_interval, by_rating).
+
+        By the segment's frequency: the last decided review or application (approved in any way, or rejected) is
+        ``review_interval_months`` old or more; a customer never reviewed counts from its last limit change, else
+        from its creation. By the rating: the bureau rating is older than ``rating_max_age_months`` and so is the
+        no decision was made since it became too old (a decision on the old rating waits that long again for a
+        new one). Customers that have an
+        open application or review in the company are left out: at most one open review per customer."""
+        key = str(company.id)
+        return SQL(
+            """
+            WITH decided AS (
+                SELECT partner_id, MAX(decision_date)::date AS decided_on
+                  FROM credit_review
+                 WHERE company_id = %(company)s AND state = ANY(%(decided)s)
+              GROUP BY partner_id
+            ), limit_set AS (
+                SELECT partner_id, MAX(create_date)::date AS changed_on
+                  FROM credit_limit_history
+                 WHERE company_id = %(company)s
+              GROUP BY partner_id
+            ), customer AS (
+                SELECT cp.id AS partner_id, decided.decided_on,
+                       COALESCE(decided.decided_on, limit_set.changed_on, cp.create_date::date) AS reviewed_on,
+                       seg.review_interval_months AS interval_months,
+                       cp.credit_rating_date AS rating_date,
+                       seg.rating_max_age_months AS max_age_months
+                  FROM res_partner cp
+                  JOIN credit_segment seg ON seg.id = (cp.credit_segment_id ->> %(key)s)::int
+             LEFT JOIN decided ON decided.partner_id = cp.id
+             LEFT JOIN limit_set ON limit_set.partner_id = cp.id
+                 WHERE cp.active
+                   AND cp.id = cp.commercial_partner_id
+                   AND (cp.company_id IS NULL OR cp.company_id = %(company)s)
+                   AND (seg.review_interval_months > 0 OR seg.rating_max_age_months > 0)
+                   AND NOT EXISTS (
+                        SELECT 1 FROM credit_review open_review
+                         WHERE open_review.partner_id = cp.id
+                           AND open_review.company_id = %(company)s
+                           AND open_review.state = 'submitted'
+                   )
+            ), due AS (
+                SELECT customer.*,
+                       interval_months > 0
+                           AND reviewed_on <= %(today)s::date - make_interval(months => interval_months)
+                           AS by_interval,
+                       max_age_months > 0
+                           AND rating_date < %(today)s::date - make_interval(months => max_age_months)
+                           AND (decided_on IS NULL
+                                OR decided_on < rating_date + make_interval(months => max_age_months)
+                                OR decided_on <= %(today)s::date - make_interval(months => max_age_months))
+                           AS by_rating
+                  FROM customer
+            )
+            SELECT * FROM due WHERE by_interval OR by_rating ORDER BY partner_id
+            """,
+            company=company.id,
+            key=key,
+            decided=sorted(DECISIONS),
+            today=today,
+        )
+
+    @api.model
+    def _credit_open_periodic_reviews(self, company):
+        """Open today's periodic reviews of ``company``, in the company's language: for every customer whose review
+        is due (``_credit_due_reviews_sql``) and that has a limit or an exposure, a review asking its current
+        limit again, with why it is due, and an activity for its collector (for the company's credit managers
+        when it has none). Set-based: the same number of statements for 2 customers or 2,000.
+
+        Returns the reviews opened. A second run the same day opens nothing: the customers now have an open review.
+        """
+        today = fields.Date.context_today(self)
+        Review = self.with_company(company).with_context(lang=company._credit_note_lang()).sudo()
+        self.env["credit.review"].flush_model()
+        self.env["credit.limit.history"].flush_model()
+        self.env["res.partner"].flush_model()
+        rows = self.env.execute_query_dict(Review._credit_due_reviews_sql(company, today))
+        if not rows:
+            return self.browse()
+        partners = Review.env["res.partner"].browse([row["partner_id"] for row in rows])
+        limits = {partner.id: partner.credit_limit for partner in partners}
+        no_limit = partners.filtered(lambda p: company.currency_id.compare_amounts(limits[p.id], 0.0) <= 0)
+        exposure = no_limit._credit_exposure_by_partner(company) if no_limit else {}
+        rows = [
+            row
+            for row in rows
+            if row["partner_id"] not in no_limit.ids
+            or company.currency_id.compare_amounts(exposure.get(row["partner_id"], 0.0), 0.0) > 0
+        ]
+        if not rows:
+            return self.browse()
+        reviews = Review.with_context(credit_review_activities_scheduled=True, mail_create_nosubscribe=True).create(
+            [
+                {
+                    "kind": "review",
+                    "partner_id": row["partner_id"],
+                    "company_id": company.id,
+                    "requested_limit": max(limits[row["partner_id"]], 0.0),
+                    "request_reason": Review._credit_review_due_reason(row, today),
+                }
+                for row in rows
+            ]
+        )
+        Review._credit_schedule_review_activities(reviews, company, today)
+        return reviews
+
+    @api.model
+    def _credit_review_due_reason(self, row, today):
+        """Why a periodic review is due, one line per cause (a row of ``_credit_due_reviews_sql``)."""
+
+        def months_since(date):
+            age = relativedelta(today, date)
+            return age.years * 12 + age.months
+
+        reasons = []
+        if row["by_interval"]:
+            if row["decided_on"]:
+                reasons.append(
+                    self.env._(
+                        "Periodic review: last review %(months)s months ago", months=months_since(row["reviewed_on"])
+                    )
+                )
+            else:
+                reasons.append(
+                    self.env._(
+                        "Periodic review: not reviewed yet in %(months)s months",
+                        months=months_since(row["reviewed_on"]),
+                    )
+                )
+        if row["by_rating"]:
+            reasons.append(self.env._("Rating of %(months)s months old", months=months_since(row["rating_date"])))
+        return "\n".join(reasons)
+
+    @api.model
+    def _credit_schedule_review_activities(self, reviews, company, today):
+        """A review activity on each periodic review: for the customer's collector in the company, else for each
+        credit manager of the company. Made in one ``create``; no email per activity (the daily run would send one
+        per customer): the activities are on the users' to-do list and the *Reviews Due* menu."""
+        managers = (
+            self.env.ref("credit_control.group_credit_control_manager")
+            .sudo()
+            .users.filtered(lambda user: company in user.company_ids and not user.share and user.active)
+        )
+        collectors = {
+            partner.id: partner.credit_collector_id
+            for partner in reviews.partner_id.with_company(company).sudo()
+            if partner.credit_collector_id.active
+        }
+        activity_type = self.env.ref("credit_control.mail_activity_type_credit_review")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        vals_list = [
+            {
+                "res_model_id": model_id,
+                "res_id": review.id,
+                "activity_type_id": activity_type.id,
+                "user_id": user.id,
+                "summary": self.env._("Review the credit limit of %(customer)s", customer=review.partner_id.name),
+                "note": Markup("<br/>").join(review.request_reason.split("\n")),
+                "date_deadline": today,
+            }
+            for review in reviews
+            for user in collectors.get(review.partner_id.id) or managers
+        ]
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(vals_list)

@@ -96,6 +96,18 @@ class CreditSegment(models.Model):
         help="Quotations of this segment's customers require an online payment of this share of the total (0 to "
         "100) before they are confirmed; 0: none. A credit application approved with a higher prepayment wins.",
     )
+
+    review_interval_months = fields.Integer(
+        string="Review Every (Months)",
+        help="How often a credit manager reviews the credit limit of this segment's customers, e.g. 1 for high "
+        "risk, 12 for low: the daily run opens a periodic review when the customer's last decided review or "
+        "application is older. 0: no periodic review.",
+    )
+    rating_max_age_months = fields.Integer(
+        string="Maximum Rating Age (Months)",
+        help="A bureau rating older than this opens a periodic review, to decide on a fresh rating. 0: a rating "
+        "of any age will do.",
+    )
     warning_segment_id = fields.Many2one(
         "credit.segment",
         string="On a Warning, Propose Segment",
@@ -201,6 +213,18 @@ class CreditSegment(models.Model):
         for segment in self:
             if not 0 <= segment.prepayment_percent <= 100:
                 raise ValidationError(self.env._("The prepayment is a percentage between 0 and 100."))
+
+    @api.constrains("review_interval_months", "rating_max_age_months")
+    def _check_review_months(self):
+        for segment in self:
+            if segment.review_interval_months < 0 or segment.rating_max_age_months < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Segment %(segment)s: the review frequency and the maximum rating age are a number of "
+                        "months, 0 or more (0: none).",
+                        segment=segment.name,
+                    )
+                )
 
     @api.constrains("partner_domain")
     def _check_partner_domain_not_empty(self):

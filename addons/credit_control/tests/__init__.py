@@ -33,6 +33,7 @@ from . import (
     test_partner_statistics,
     test_payment_plan,
     test_payment_prediction,
+    test_periodic_review,
     test_portal_credit,
     test_portal_signature,
     test_promise,
