@@ -37,9 +37,12 @@
         "views/credit_rating_history_views.xml",
         "views/credit_limit_history_views.xml",
         "views/credit_review_views.xml",
+        "report/credit_insurance_notification_views.xml",
+        "report/credit_cfo_report_insurance.xml",
         "wizard/credit_limit_change_views.xml",
         "wizard/credit_rating_import_views.xml",
         "views/res_partner_views.xml",
+        "views/credit_insurance_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
@@ -64,6 +67,7 @@
     ],
     "demo": [
         "demo/credit_control_demo.xml",
+        "demo/credit_insurance_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
