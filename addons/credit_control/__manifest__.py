@@ -41,9 +41,12 @@
         "views/credit_group_views.xml",
         "views/credit_review_views.xml",
         "views/credit_insolvency_views.xml",
+        "report/credit_insurance_notification_views.xml",
+        "report/credit_cfo_report_insurance.xml",
         "wizard/credit_limit_change_views.xml",
         "wizard/credit_rating_import_views.xml",
         "views/res_partner_views.xml",
+        "views/credit_insurance_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
@@ -69,6 +72,7 @@
     "demo": [
         "demo/credit_control_demo.xml",
         "demo/credit_group_demo.xml",
+        "demo/credit_insurance_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
