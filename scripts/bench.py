@@ -727,6 +727,8 @@ def measure_oca(env, company, today):
 
 
 def measure_so_check(env, company, today, iterations=30):
+    # as a web request runs it: in the user's context (language, time zone), on a cold cache
+    env = env(context={**env.context, **env.user.context_get()})
     cr = env.cr
     cr.execute("SELECT partner_id FROM account_move_line WHERE move_name = 'BENCH/1' LIMIT 1")
     partner = env["res.partner"].browse(cr.fetchone()[0])
@@ -1294,7 +1296,14 @@ def main():
         # 1, then 2 real Odoo servers make the day's run from the daily cron; each is undone afterwards
         results["daily_run_servers"] = measure_daily_run_servers(args.db, with_oca, today, timeout=args.server_timeout)
     if wanted("so_check"):
+        # The seed rewrote every item in one statement, and the runs measured before rolled back theirs: until
+        # the table is vacuumed its visibility map is clear, and the check's index-only scan then reads every
+        # open item of the customer from the table too. A real book changes a few items a day and autovacuum
+        # keeps that map set: the check is measured on the vacuumed table, and also as it stands (``unvacuumed``).
+        unvacuumed = run_measure("so_check", args.db, with_oca, today)
+        subprocess.run(["psql", "-q", "-d", args.db, "-c", "VACUUM (ANALYZE) account_move_line"], check=True)
         results["so_check"] = run_measure("so_check", args.db, with_oca, today)
+        results["so_check"]["unvacuumed"] = {key: unvacuumed[key] for key in ("seconds", "p95")}
     if wanted("aging"):
         results["aging"] = run_measure("aging", args.db, with_oca, today)
     if wanted("prediction"):
@@ -1463,7 +1472,7 @@ def print_table(report):
             "Sale-order credit check (median)",
             r["so_check"]["seconds"],
             f"{r['so_check']['open_items']:,} open items",
-            f"p95 {r['so_check']['p95'] * 1000:.1f} ms",
+            f"p95 {r['so_check']['p95'] * 1000:.1f} ms, unvacuumed {r['so_check']['unvacuumed']['seconds'] * 1000:.1f}",
         ),
         (
             "Aging report (customer x age bucket)",

@@ -63,12 +63,15 @@ class ResPartner(models.Model):
                                SUM(aml.amount_residual) AS receivable,
                                SUM(aml.amount_residual) FILTER (WHERE aml.date_maturity < %(overdue_date)s::date)
                                    AS overdue
-                          FROM account_move_line aml
-                          JOIN account_account acc ON acc.id = aml.account_id
-                          JOIN res_partner p ON p.id = aml.partner_id
+                          FROM res_partner p
+                          JOIN account_move_line aml ON aml.partner_id = p.id
                          WHERE %(open_item)s
                            AND aml.company_id = %(company)s
-                           AND acc.account_type = 'asset_receivable'
+                           -- the receivable accounts as a list, read once: a condition of the index, which then
+                           -- skips the customer's other open lines (outstanding payments, payables) unread
+                           AND aml.account_id = ANY(ARRAY(
+                                   SELECT acc.id FROM account_account acc
+                                    WHERE acc.account_type = 'asset_receivable'))
                            AND p.commercial_partner_id = ANY(%(partners)s)
                       GROUP BY p.commercial_partner_id
                      UNION ALL

@@ -13,6 +13,7 @@ CREDIT_OVERRIDE_KEY_FIELDS = {"partner_id", "company_id", "pricelist_id", "curre
 CREDIT_COMPUTED_ORDER_FIELDS = {"amount_untaxed", "amount_tax", "amount_total", "currency_rate"}
 # What the check reads of the customer: fetched alone, not with every company-dependent field of the partner.
 CREDIT_CHECK_PARTNER_FIELDS = ["name", "credit_hold", "credit_hold_reason", "credit_limit", "credit_group_id"]
+CREDIT_CHECK_ORDER_FIELDS = ["partner_id", "company_id", "amount_total", "currency_rate"]
 
 
 class SaleOrder(models.Model):
@@ -202,6 +203,8 @@ class SaleOrder(models.Model):
         orders at once; the group's exposure adds ``group_pending``. When the company counts the exposure of
         all companies, the exposure includes the customer's in the other companies."""
         self.ensure_one()
+        # what the check reads of the order, alone: not its hundred other columns
+        self._origin.fetch(CREDIT_CHECK_ORDER_FIELDS)
         company = self.company_id
         # what the check reads of the customer, alone (not every field of the partner): the order's
         # partner is mostly its own commercial partner, read by the same query

@@ -191,6 +191,23 @@ class TestCreditCheckExact(CreditControlCommon):
         self.assertIn("6,907.25", reasons[0])
         self.assertIn("980.00", reasons[1])
 
+    def test_the_check_in_a_request_reads_the_order_customer_company_statement_and_currency(self):
+        """In a web request's context (its language and time zone) the check reads nothing of the user: the
+        order, its customer's credit fields, the company, the one statement and the currency - five queries,
+        however many open items the customer has."""
+        self.customer.credit_limit = 2000.0
+        order = self.quotation.with_context(lang="en_US", tz="Europe/Brussels")
+        for _invoice in range(3):
+            self._invoice(self.customer, 10.0, due_in=-40)
+        self.env.invalidate_all()
+        order._credit_block_reasons()  # the access rules' caches, warm in a running server
+        self.env.invalidate_all()
+        with self.assertQueryCount(5):
+            reasons = order._credit_block_reasons()
+        self.assertEqual(len(reasons), 2)
+        self.assertIn("6,937.25", reasons[0])
+        self.assertIn("1,010.00", reasons[1])
+
     def _blocked_queries(self):
         self.env.invalidate_all()
         before = self.env.cr.sql_log_count
