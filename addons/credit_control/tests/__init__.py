@@ -8,6 +8,7 @@ from . import (
     test_cfo_report,
     test_credit_check_exact,
     test_credit_review,
+    test_daily_run_queries,
     test_day_one_amounts,
     test_day_one_control,
     test_day_one_dates,
