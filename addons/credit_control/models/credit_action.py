@@ -1,4 +1,5 @@
 import logging
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 
 from ..tools import nl_bik
-from .credit_policy_level import ACTION_TYPES, CONTACT_CHANNELS
+from .credit_policy_level import ACTION_TYPES, CONTACT_CHANNELS, REMINDER_CHANNELS
 
 _logger = logging.getLogger(__name__)
 
@@ -576,6 +577,46 @@ class CreditAction(models.Model):
         withdrawn.flush_recordset()
         self.env["credit.followup.step"]._release(withdrawn)
         return withdrawn
+
+    def _credit_payment_invoice(self):
+        """The invoice of this action's *Pay now* link (see ``_payment_link``): its oldest open invoice."""
+        return self.invoice_ids.filtered(lambda m: m.is_invoice()).sorted("invoice_date_due")[:1]
+
+    def _credit_ensure_payment_tokens(self):
+        """Give the invoices of these reminders' *Pay now* links their portal access token, in one statement.
+
+        ``_portal_ensure_token`` writes a missing token through ``account.move.write`` (the move's line sync,
+        its tracking), about 20 ms per invoice: half the daily run was spent there, once for every invoice
+        reminded for the first time. The token is the one it would write (a random UUID)."""
+        reminders = self.filtered(lambda a: a.channel in REMINDER_CHANNELS and not a.arrangement_check)
+        invoices = self.env["account.move"].sudo()
+        for action in reminders:
+            invoices |= action._credit_payment_invoice()
+        invoices = invoices.filtered(lambda m: not m.access_token)
+        if not invoices:
+            return
+        invoices.flush_recordset(["access_token"])
+        tokens = [str(uuid.uuid4()) for _invoice in invoices]
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move move
+                   SET access_token = new.token, write_uid = %s, write_date = %s
+                  FROM unnest(%s::int[], %s::varchar[]) AS new(id, token)
+                 WHERE move.id = new.id AND move.access_token IS NULL
+             RETURNING move.id, move.access_token
+                """,
+                self.env.uid,
+                self.env.cr.now(),
+                invoices.ids,
+                tokens,
+            )
+        )
+        written = dict(self.env.cr.fetchall())
+        invoices.invalidate_recordset(["access_token", "write_uid", "write_date"])
+        # in the cache too, for all of them at once (read back, each link would fetch its own invoice's token)
+        written_invoices = invoices.browse(list(written))
+        self.env.cache.update(written_invoices, invoices._fields["access_token"], list(written.values()))
 
     def _credit_in_note_lang(self):
         """This action in the language of its company's notes (see ``res.company._credit_note_lang``): what the

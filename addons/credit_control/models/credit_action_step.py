@@ -34,6 +34,7 @@ class CreditAction(models.Model):
         todo -= todo._credit_withdraw_paused()
         todo -= todo._credit_withdraw_settled_checks()
         emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
+        todo._credit_ensure_payment_tokens()
         try:
             with self.env.cr.savepoint():
                 rendered = emails._render_emails()
@@ -247,7 +248,7 @@ class CreditAction(models.Model):
     def _payment_link(self):
         """The *Pay now* link of every reminder (email, letter, text message): the portal page of the oldest
         open invoice with its access token, opened on its payment form (Odoo's payment providers)."""
-        invoice = self.invoice_ids.filtered(lambda m: m.is_invoice()).sorted("invoice_date_due")[:1]
+        invoice = self._credit_payment_invoice()
         if not invoice:
             return self.get_base_url() + "/my/invoices"
         return invoice.get_base_url() + invoice.sudo().get_portal_url(query_string="&payment=True", anchor="portal_pay")

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import format_date, formatLang
 
 from ..tools import statutory_interest
@@ -86,11 +86,29 @@ class CreditInterestRate(models.Model):
                 )
         return warnings
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _rate_table
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _rate_table
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _rate_table
+        return super().unlink()
+
     @api.model
     def _rate_table(self, rate_type):
         """The rates of one kind as [(date_from, Decimal percent)], oldest first."""
+        return list(self._rate_table_cached(rate_type))
+
+    @tools.ormcache("rate_type")
+    def _rate_table_cached(self, rate_type):
+        # kept until a rate changes: the daily run reads the table for every action with interest
         rates = self.sudo().search_fetch([("rate_type", "=", rate_type)], ["date_from", "rate"], order="date_from")
-        return [(rate.date_from, Decimal(str(rate.rate))) for rate in rates]
+        return tuple((rate.date_from, Decimal(str(rate.rate))) for rate in rates)
 
     @api.model
     def _interest(self, rate_type, principal, date_from, date_to, table=None):
