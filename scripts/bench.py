@@ -604,9 +604,10 @@ def measure_daily_run(env, company, today):
     """The daily run: today's new levels only, auto steps executed (emails rendered and queued)."""
     from odoo.addons.credit_control.models.credit_action_step import CreditAction  # noqa: PLC0415
 
-    # time spent posting the (pre-rendered) emails: Odoo's message_post, which queues them as mail.mail
+    # time spent posting the (pre-rendered) emails: preparing each one (``_execute_email``) and posting the batch's
+    # emails together (``_post_emails``: messages, notifications and mail.mail, queued)
     posting = [0.0]
-    originals = {name: getattr(CreditAction, name) for name in ("_execute_email",)}
+    originals = {name: getattr(CreditAction, name) for name in ("_execute_email", "_post_emails")}
 
     def timed(method):
         def wrapper(*args, **kwargs):
