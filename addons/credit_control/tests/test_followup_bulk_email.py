@@ -1,6 +1,7 @@
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from psycopg2 import OperationalError
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
@@ -377,7 +378,148 @@ class TestBulkEmail(CreditControlCommon):
             return self.env.cr.sql_log_count - start
 
         queries(2, "warm")  # templates compiled, subtypes and layouts cached
-        five = queries(5, "five")
+        two = queries(2, "two")
         twenty = queries(20, "twenty")
-        self.assertEqual(five, twenty, "posting 20 emails costs the queries of posting 5")
+        self.assertEqual(two, twenty, "posting 20 emails costs the queries of posting 2")
         self.assertLessEqual(twenty, 60)
+
+
+@freeze_time(TODAY)
+@tagged("post_install", "-at_install")
+class TestBulkEmailDoneIffPosted(CreditControlCommon):
+    """An action is done if and only if its reminder is in the customer's chatter and its mail is queued: also
+    when another action of the batch fails, when the batch's rendering fails, when the bulk posting fails, and
+    after a crash between posting and writing the states (found by the 60-day simulation)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.policy = cls._policy("Done iff posted", {"name": "Reminder", "days": 7, "auto_execute": False})
+        cls.Action = cls.env["credit.action"]
+
+    def _proposed(self, names):
+        """One proposed reminder per name (a customer with an email address, unless the name says "no email")."""
+        customers = self.Partner.create(
+            [
+                {
+                    "name": name,
+                    "is_company": True,
+                    "customer_rank": 1,
+                    "email": False if "no email" in name else f"{name.lower().replace(' ', '.')}@example.com",
+                }
+                for name in names
+            ]
+        )
+        for customer in customers:
+            self._invoice(customer, 100.0, due_in=-10)
+        actions = self._run().filtered(lambda a: a.partner_id in customers)
+        self.assertEqual(actions.mapped("state"), ["proposed"] * len(names))
+        return actions.sorted(lambda a: customers.ids.index(a.partner_id.id))
+
+    def _assert_done_iff_posted(self, actions, states):
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(actions.mapped("state"), states)
+        for action in actions:
+            reminders = self._messages(action.partner_id).filtered(lambda m: m.message_type == "comment")
+            name = action.partner_id.name
+            if action.state == "done" and action.channel == "email":
+                self.assertEqual(reminders, action.mail_message_id, f"{name}: done, so its reminder is in the chatter")
+                self.assertEqual(self._mail(action).mapped("state"), ["outgoing"], f"{name}: and its mail queued")
+            else:
+                self.assertFalse(reminders, f"{name}: {action.state}, so nothing in the chatter")
+                self.assertFalse(action.mail_message_id, f"{name}: {action.state}, so no message")
+            # the step's other effects go with it: the items' level moves only when the step is done
+            self.assertEqual(
+                bool(action.line_ids.credit_level_id), action.state == "done", f"{name}: item level and state agree"
+            )
+
+    def test_an_action_that_fails_or_sends_no_email_does_not_take_the_next_ones_email(self):
+        """The reminder after an action that failed before its email (no address), or that took another channel,
+        was marked done and never posted: its step looked for its email in its context, and Odoo gives back a
+        living environment with an equal context, that of the action before (an empty list of emails) as long
+        as something holds that action (here the call's activity keeps it, as the simulation's steps did)."""
+        actions = self._proposed(["Klant no email", "Klant A", "Klant Call", "Klant B", "Klant C"])
+        actions[2].sudo().channel = "phone"  # the collector calls this customer instead
+        Action = type(self.Action)
+        execute_activity = Action._execute_activity
+        kept = []
+
+        def keeping(action):
+            kept.append(action)
+            return execute_activity(action)
+
+        with (
+            patch.object(Action, "_execute_activity", keeping),
+            mute_logger("odoo.addons.credit_control.models.credit_action_step"),
+        ):
+            actions._execute()
+        self.assertEqual(len(kept), 1)
+        self._assert_done_iff_posted(actions, ["failed", "done", "done", "done", "done"])
+        self.assertIn("has no email address", actions[0].result)
+
+    def test_a_broken_template_fails_only_its_reminder_the_others_are_posted(self):
+        """The batch's rendering fails on one customer's template: each reminder is rendered on its own, the
+        broken one fails, every other one is posted."""
+        actions = self._proposed(["Klant Broken", "Klant A", "Klant B"])
+        broken = self.env.ref("credit_control.mail_template_credit_reminder").copy(
+            {
+                "body_html": "<p>Dear <t t-out='object.partner_id.name'/></p>"
+                "<t t-if=\"object.partner_id.name == 'Klant Broken'\" t-out='object.no_such_field'/>"
+            }
+        )
+        self.policy.level_ids.mail_template_id = broken
+        with mute_logger(
+            "odoo.addons.credit_control.models.credit_action_step", "odoo.addons.mail.models.mail_render_mixin"
+        ):
+            actions._execute()
+        self._assert_done_iff_posted(actions, ["failed", "done", "done"])
+
+    def test_a_failing_bulk_posting_undoes_the_batch_and_takes_the_steps_one_by_one(self):
+        """The bulk posting fails half-way: nothing of it stays, the steps are taken again one by one; the one
+        whose email cannot be posted fails with its step undone (its item keeps its level)."""
+        actions = self._proposed(["Klant A", "Klant B", "Klant C"])
+        Action = type(self.Action)
+        bulk, one_by_one = Action._post_emails_bulk, Action._post_emails_one_by_one
+
+        def failing_half_way(model, posts):
+            bulk(model, posts[:1])
+            raise ValueError("bulk broken")
+
+        def failing_for_the_second(model, posts):
+            if posts[0].action == actions[1]:
+                raise ValueError("this one cannot be posted")
+            return one_by_one(model, posts)
+
+        with (
+            patch.object(Action, "_post_emails_bulk", failing_half_way),
+            patch.object(Action, "_post_emails_one_by_one", failing_for_the_second),
+            mute_logger("odoo.addons.credit_control.models.credit_action_step"),
+        ):
+            actions._execute()
+        self._assert_done_iff_posted(actions, ["done", "failed", "done"])
+        self.assertIn("this one cannot be posted", actions[1].result)
+        # retried the next day: posted once
+        actions[1]._execute()
+        self._assert_done_iff_posted(actions, ["done", "done", "done"])
+
+    def test_a_crash_between_posting_and_writing_the_states_leaves_nothing_done_nor_sent(self):
+        """The worker dies once the emails are posted: the transaction is lost, so no action is done and nothing
+        is sent; the resumed run posts each reminder once."""
+        actions = self._proposed(["Klant A", "Klant B"])
+        Action = type(self.Action)
+        bulk = Action._post_emails_bulk
+
+        def posted_then_crash(model, posts):
+            bulk(model, posts)
+            raise OperationalError("server closed the connection unexpectedly")
+
+        with (
+            patch.object(Action, "_post_emails_bulk", posted_then_crash),
+            self.assertRaises(OperationalError),
+            self.env.cr.savepoint(),
+        ):
+            actions._execute()
+        self._assert_done_iff_posted(actions, ["proposed", "proposed"])
+        actions._execute()
+        self._assert_done_iff_posted(actions, ["done", "done"])
