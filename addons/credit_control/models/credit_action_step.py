@@ -40,7 +40,7 @@ class CreditAction(models.Model):
     def _execute(self, edited=None):
         """Take the step of each proposed (or retried failed) action. Rendering, sending, fees and holds happen
         per action in its own savepoint: any failure marks that action failed, with its reason on the worklist,
-        and never stops the others. The emails of the actions taken are then posted together (``_post_emails``).
+        and never stops the others. The emails of the actions taken are posted together (``_execute_steps``).
 
         ``edited`` is {action id: {"subject", "body_html", "attachment_ids"}}: the email as the collector edited
         it in the preview (see wizard/credit_action_preview.py); it is sent instead of the template's text."""
@@ -57,29 +57,74 @@ class CreditAction(models.Model):
             _logger.info("credit_control: batch rendering failed, rendering the reminders one by one")
             rendered = {}
         rendered.update(edited)
+        todo._execute_steps(rendered)
+
+    def _execute_steps(self, rendered):
+        """Take the steps of these actions and post their emails together: an action is done if and only if its
+        step was taken and its email (if any) is in the customer's chatter and queued.
+
+        Each step is taken in its own savepoint, its email kept aside; then the emails are posted in bulk
+        (``_post_emails_bulk``) and only then are the actions marked done, all in one savepoint with the steps.
+        Should the bulk posting fail, all of it is undone and the steps are taken again one by one, each with
+        its own email (``_post_emails_one_by_one``), so that a failure fails only its own action, step and all.
+        A crash (``CRASHES``) is not caught: the transaction is lost, nothing is done and nothing is sent.
+
+        ``rendered`` is {action id: {"subject", "body_html"[, "attachment_ids"]}}, see ``_execute``."""
+        if not self:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._execute_steps_together(rendered)
+            return
+        except CRASHES:
+            raise
+        except Exception:
+            _logger.warning(
+                "credit_control: posting the reminders in bulk failed, taking the steps one by one", exc_info=True
+            )
+        self._execute_steps_one_by_one(rendered)
+
+    def _execute_steps_one_by_one(self, rendered):
+        """The steps of ``_execute_steps``, each with its own email, posted with ``message_post``."""
+        for action in self:
+            action = action._credit_in_note_lang()
+            try:
+                with self.env.cr.savepoint():
+                    action._record_done(action._execute_one(rendered.get(action.id)))
+            except Exception as error:
+                action._record_failure(error)
+
+    def _execute_steps_together(self, rendered):
+        """The steps of ``_execute_steps``, their emails posted in one bulk call."""
+        taken = []
         posts = []
-        for action in todo:
+        for action in self:
             # results, notes and activities in the company's language; the customer's texts render in theirs
             action = action._credit_in_note_lang()
-            # the email of this step, kept aside for the posting below, and only once its whole step succeeded
+            # the email of this step: posted below, and only once its whole step succeeded
             action_posts = []
             try:
                 with self.env.cr.savepoint():
-                    result = action.with_context(credit_email_posts=action_posts)._execute_one(rendered.get(action.id))
+                    result = action._execute_one(rendered.get(action.id), email_posts=action_posts)
             except Exception as error:
                 action._record_failure(error)
                 continue
+            taken.append((action, result))
             posts += action_posts
-            action.sudo().write(
-                {
-                    "state": "done",
-                    "result": result,
-                    "executed_by_id": self.env.user.id,
-                    "executed_on": fields.Datetime.now(),
-                }
-            )
         if posts:
-            self._post_emails(posts)
+            self._post_emails_bulk(posts)
+        for action, result in taken:
+            action._record_done(result)
+
+    def _record_done(self, result):
+        self.sudo().write(
+            {
+                "state": "done",
+                "result": result,
+                "executed_by_id": self.env.user.id,
+                "executed_on": fields.Datetime.now(),
+            }
+        )
 
     def _record_failure(self, error):
         if not isinstance(error, UserError):
@@ -110,7 +155,9 @@ class CreditAction(models.Model):
             self.env.cr.cache.pop(COMPILED_QWEB_CACHE, None)
         return rendered
 
-    def _execute_one(self, rendered=None):
+    def _execute_one(self, rendered=None, email_posts=None):
+        """Take this action's step; its reminder email is posted right away, or added to ``email_posts`` (a
+        list of ``EmailPost``) for the caller to post (see ``_execute_steps``). Returns the step's result."""
         self.ensure_one()
         if self.arrangement_check:
             # a promise's or plan's check takes no follow-up step (see credit_action_arrangement.py)
@@ -124,7 +171,7 @@ class CreditAction(models.Model):
         if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
             results.append(self._execute_plan_proposal())
         elif self.channel == "email":
-            results.append(self._execute_email(rendered))
+            results.append(self._execute_email(rendered, email_posts))
         elif self.channel == "letter":
             results.append(self._execute_letter())
         elif self.channel in ("phone", "manual"):
@@ -152,9 +199,9 @@ class CreditAction(models.Model):
             results.append(self.env._("Customer put on credit hold."))
         return "\n".join(result for result in results if result)
 
-    def _execute_email(self, rendered=None):
-        """Check and prepare the reminder email of this action. Within ``_execute`` it is posted afterwards with
-        the other emails of the batch (``_post_emails``); called on its own, it is posted right away."""
+    def _execute_email(self, rendered=None, email_posts=None):
+        """Check and prepare the reminder email of this action, and post it; or, given ``email_posts``, add it
+        there, to be posted with the other emails of the batch (``_execute_steps``)."""
         template = self.level_id.mail_template_id
         if not template:
             raise UserError(
@@ -173,11 +220,10 @@ class CreditAction(models.Model):
         elif self.level_id.attach_invoices:
             attachments = self._invoice_attachments()
         post = EmailPost(self, recipient, values["subject"], values["body_html"], attachments)
-        posts = self.env.context.get("credit_email_posts")
-        if posts is None:
+        if email_posts is None:
             self._post_emails_one_by_one([post])
         else:
-            posts.append(post)
+            email_posts.append(post)
         return self.env._(
             "Reminder emailed to %(email)s with %(count)s attachment(s).",
             email=recipient.email,
@@ -187,26 +233,6 @@ class CreditAction(models.Model):
     # ------------------------------------------------------------------
     # Posting the reminder emails
     # ------------------------------------------------------------------
-
-    def _post_emails(self, posts):
-        """Post these reminder emails (``EmailPost``) in bulk; should the bulk posting fail, post them one by one,
-        each in its own savepoint, so that a failure fails only its action, with the reason."""
-        try:
-            with self.env.cr.savepoint():
-                self._post_emails_bulk(posts)
-            return
-        except CRASHES:
-            raise
-        except Exception:
-            _logger.warning("credit_control: posting the reminders in bulk failed, posting one by one", exc_info=True)
-        for post in posts:
-            try:
-                with self.env.cr.savepoint():
-                    self._post_emails_one_by_one([post])
-            except CRASHES:
-                raise
-            except Exception as error:
-                post.action._record_failure(error)
 
     def _post_emails_one_by_one(self, posts):
         """The reference path: each reminder posted in the customer's chatter with Odoo's ``message_post``,
