@@ -603,13 +603,17 @@ def measure_ours_generate(env, company, today):
     return {"seconds": elapsed, "actions": len(actions), "items": len(actions.line_ids)}
 
 
-def measure_daily_run(env, company, today):
-    """The daily run: today's new levels only, auto steps executed (emails rendered and queued)."""
+def measure_daily_run(env, company, today, mail_one_by_one=False):
+    """The daily run: today's new levels only, auto steps executed (emails rendered and queued). With
+    ``mail_one_by_one``, each email is posted with its step by ``message_post`` (the path before the bulk posting,
+    still the fallback), to compare."""
     from odoo.addons.credit_control.models.credit_action_step import CreditAction  # noqa: PLC0415
 
-    # time spent posting the (pre-rendered) emails: Odoo's message_post, which queues them as mail.mail
+    # time spent posting the (pre-rendered) emails: preparing each one (``_execute_email``, which posts it when one
+    # by one) and posting the batch's emails together (``_post_emails_bulk``: messages, notifications and mail.mail)
     posting = [0.0]
-    originals = {name: getattr(CreditAction, name) for name in ("_execute_email",)}
+    originals = {name: getattr(CreditAction, name) for name in ("_execute_email", "_post_emails_bulk")}
+    steps = CreditAction._execute_steps
 
     def timed(method):
         def wrapper(*args, **kwargs):
@@ -623,6 +627,8 @@ def measure_daily_run(env, company, today):
 
     for name, method in originals.items():
         setattr(CreditAction, name, timed(method))
+    if mail_one_by_one:
+        CreditAction._execute_steps = CreditAction._execute_steps_one_by_one
     try:
         start = time.perf_counter()
         actions = env["credit.followup.run"]._run_followup(company, today)
@@ -630,6 +636,7 @@ def measure_daily_run(env, company, today):
     finally:
         for name, method in originals.items():
             setattr(CreditAction, name, method)
+        CreditAction._execute_steps = steps
     mails = env["mail.mail"].search_count([("mail_message_id", "in", actions.mail_message_id.ids)])
     partners = len(set(actions.partner_id.ids))
     # what rendering those emails alone costs, as the run does it (each template's body compiled once)
@@ -1226,6 +1233,11 @@ def main():
     )
     parser.add_argument("--db", default="credit_control_bench")
     parser.add_argument("--json", help="where to write the results (default .bench/results-<date>.json)")
+    parser.add_argument(
+        "--mail-one-by-one",
+        action="store_true",
+        help="daily_run_1 posts each email with message_post, as the fallback does (to compare with the bulk path)",
+    )
     parser.add_argument("--today", default=date.today().isoformat(), help="the run's date (default: today)")
     args = parser.parse_args()
     only = set(filter(None, (args.only or "").split(","))) or None
@@ -1287,7 +1299,9 @@ def main():
     if wanted("raw_sql_daily"):
         results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
     if wanted("daily_run_1"):
-        results["daily_run_1"] = run_measure("daily_run", args.db, with_oca, today)
+        results["daily_run_1"] = run_measure(
+            "daily_run", args.db, with_oca, today, mail_one_by_one=args.mail_one_by_one
+        )
     if wanted("daily_run_2"):
         # two worker crons, each on its own database connection, share one planned run
         run_measure("plan_run", args.db, with_oca, today)

@@ -1,17 +1,33 @@
 import logging
+from collections import defaultdict
+from typing import NamedTuple
 from urllib.parse import quote as url_quote
 
 from markupsafe import Markup, escape
 
 from odoo import Command, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount, format_date
+from odoo.tools import SQL, clean_context, format_amount, format_date, groupby, split_every
 
 # steps that remind the customer; a segment may replace them by a payment plan proposal
+from .credit_followup_run import CRASHES
 from .credit_policy_level import REMINDER_CHANNELS
 from .ir_qweb import COMPILED_QWEB_CACHE
 
 _logger = logging.getLogger(__name__)
+
+# how every reminder email is posted: queued with the light layout, the mail kept once sent (for bounces)
+EMAIL_POST_OPTIONS = {"email_layout_xmlid": "mail.mail_notification_light", "mail_auto_delete": False}
+
+
+class EmailPost(NamedTuple):
+    """A reminder email ready to post: rendered (or edited), checked, its attachments chosen."""
+
+    action: models.BaseModel
+    recipient: models.BaseModel
+    subject: str
+    body: str
+    attachments: models.BaseModel
 
 
 class CreditAction(models.Model):
@@ -24,7 +40,7 @@ class CreditAction(models.Model):
     def _execute(self, edited=None):
         """Take the step of each proposed (or retried failed) action. Rendering, sending, fees and holds happen
         per action in its own savepoint: any failure marks that action failed, with its reason on the worklist,
-        and never stops the others.
+        and never stops the others. The emails of the actions taken are posted together (``_execute_steps``).
 
         ``edited`` is {action id: {"subject", "body_html", "attachment_ids"}}: the email as the collector edited
         it in the preview (see wizard/credit_action_preview.py); it is sent instead of the template's text."""
@@ -42,25 +58,79 @@ class CreditAction(models.Model):
             _logger.info("credit_control: batch rendering failed, rendering the reminders one by one")
             rendered = {}
         rendered.update(edited)
-        for action in todo:
-            # results, notes and activities in the company's language; the customer's texts render in theirs
+        todo._execute_steps(rendered)
+
+    def _execute_steps(self, rendered):
+        """Take the steps of these actions and post their emails together: an action is done if and only if its
+        step was taken and its email (if any) is in the customer's chatter and queued.
+
+        Each step is taken in its own savepoint, its email kept aside; then the emails are posted in bulk
+        (``_post_emails_bulk``) and only then are the actions marked done, all in one savepoint with the steps.
+        Should the bulk posting fail, all of it is undone and the steps are taken again one by one, each with
+        its own email (``_post_emails_one_by_one``), so that a failure fails only its own action, step and all.
+        A crash (``CRASHES``) is not caught: the transaction is lost, nothing is done and nothing is sent.
+
+        ``rendered`` is {action id: {"subject", "body_html"[, "attachment_ids"]}}, see ``_execute``."""
+        if not self:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._execute_steps_together(rendered)
+            return
+        except CRASHES:
+            raise
+        except Exception:
+            _logger.warning(
+                "credit_control: posting the reminders in bulk failed, taking the steps one by one", exc_info=True
+            )
+        self._execute_steps_one_by_one(rendered)
+
+    def _execute_steps_one_by_one(self, rendered):
+        """The steps of ``_execute_steps``, each with its own email, posted with ``message_post``."""
+        for action in self:
             action = action._credit_in_note_lang()
             try:
                 with self.env.cr.savepoint():
-                    result = action._execute_one(rendered.get(action.id))
+                    action._record_done(action._execute_one(rendered.get(action.id)))
             except Exception as error:
-                if not isinstance(error, UserError):
-                    _logger.warning("credit_control: action %s failed", action.id, exc_info=True)
-                action.sudo().write({"state": "failed", "result": action._failure_reason(error)})
+                action._record_failure(error)
+
+    def _execute_steps_together(self, rendered):
+        """The steps of ``_execute_steps``, their emails posted in one bulk call."""
+        taken = []
+        posts = []
+        for action in self:
+            # results, notes and activities in the company's language; the customer's texts render in theirs
+            action = action._credit_in_note_lang()
+            # the email of this step: posted below, and only once its whole step succeeded
+            action_posts = []
+            try:
+                with self.env.cr.savepoint():
+                    result = action._execute_one(rendered.get(action.id), email_posts=action_posts)
+            except Exception as error:
+                action._record_failure(error)
                 continue
-            action.sudo().write(
-                {
-                    "state": "done",
-                    "result": result,
-                    "executed_by_id": self.env.user.id,
-                    "executed_on": fields.Datetime.now(),
-                }
-            )
+            taken.append((action, result))
+            posts += action_posts
+        if posts:
+            self._post_emails_bulk(posts)
+        for action, result in taken:
+            action._record_done(result)
+
+    def _record_done(self, result):
+        self.sudo().write(
+            {
+                "state": "done",
+                "result": result,
+                "executed_by_id": self.env.user.id,
+                "executed_on": fields.Datetime.now(),
+            }
+        )
+
+    def _record_failure(self, error):
+        if not isinstance(error, UserError):
+            _logger.warning("credit_control: action %s failed", self.id, exc_info=True)
+        self.sudo().write({"state": "failed", "result": self._failure_reason(error)})
 
     def _failure_reason(self, error):
         """The error in plain words: a user error as it is, anything else with the step that failed."""
@@ -86,7 +156,9 @@ class CreditAction(models.Model):
             self.env.cr.cache.pop(COMPILED_QWEB_CACHE, None)
         return rendered
 
-    def _execute_one(self, rendered=None):
+    def _execute_one(self, rendered=None, email_posts=None):
+        """Take this action's step; its reminder email is posted right away, or added to ``email_posts`` (a
+        list of ``EmailPost``) for the caller to post (see ``_execute_steps``). Returns the step's result."""
         self.ensure_one()
         if self.arrangement_check:
             # a promise's or plan's check takes no follow-up step (see credit_action_arrangement.py)
@@ -100,7 +172,7 @@ class CreditAction(models.Model):
         if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
             results.append(self._execute_plan_proposal())
         elif self.channel == "email":
-            results.append(self._execute_email(rendered))
+            results.append(self._execute_email(rendered, email_posts))
         elif self.channel == "letter":
             results.append(self._execute_letter())
         elif self.channel in ("phone", "manual"):
@@ -128,7 +200,9 @@ class CreditAction(models.Model):
             results.append(self.env._("Customer put on credit hold."))
         return "\n".join(result for result in results if result)
 
-    def _execute_email(self, rendered=None):
+    def _execute_email(self, rendered=None, email_posts=None):
+        """Check and prepare the reminder email of this action, and post it; or, given ``email_posts``, add it
+        there, to be posted with the other emails of the batch (``_execute_steps``)."""
         template = self.level_id.mail_template_id
         if not template:
             raise UserError(
@@ -146,28 +220,307 @@ class CreditAction(models.Model):
             attachments = self.env["ir.attachment"].sudo().browse(values["attachment_ids"])
         elif self.level_id.attach_invoices:
             attachments = self._invoice_attachments()
-        # queued, not sent inside the run: the mail queue delivers, and a bounce fails the action
-        message = (
-            self.partner_id.with_company(self.company_id)
-            .sudo()
-            .with_context(mail_notify_force_send=False)
-            .message_post(
-                body=values["body_html"],
-                subject=values["subject"],
-                partner_ids=recipient.ids,
-                attachment_ids=attachments.ids,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-                email_layout_xmlid="mail.mail_notification_light",
-                mail_auto_delete=False,
-            )
-        )
-        self.sudo().mail_message_id = message
+        post = EmailPost(self, recipient, values["subject"], values["body_html"], attachments)
+        if email_posts is None:
+            self._post_emails_one_by_one([post])
+        else:
+            email_posts.append(post)
         return self.env._(
             "Reminder emailed to %(email)s with %(count)s attachment(s).",
             email=recipient.email,
             count=len(attachments),
         )
+
+    # ------------------------------------------------------------------
+    # Posting the reminder emails
+    # ------------------------------------------------------------------
+
+    def _post_emails_one_by_one(self, posts):
+        """The reference path: each reminder posted in the customer's chatter with Odoo's ``message_post``,
+        queued (not sent): the mail queue delivers, and a bounce fails the action (see models/mail_mail.py)."""
+        for post in posts:
+            action = post.action
+            message = (
+                action.partner_id.with_company(action.company_id)
+                .sudo()
+                .with_context(mail_notify_force_send=False)
+                .message_post(
+                    body=post.body,
+                    subject=post.subject,
+                    partner_ids=post.recipient.ids,
+                    attachment_ids=post.attachments.ids,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                    **EMAIL_POST_OPTIONS,
+                )
+            )
+            action.sudo().mail_message_id = message
+
+    def _post_emails_bulk(self, posts):
+        """Post these reminders as ``_post_emails_one_by_one`` does, with the same messages, attachments,
+        followers, notifications and queued ``mail.mail``, in a fixed number of set-based calls per company
+        (Odoo's ``message_post`` and ``_notify_thread`` taken apart; compared field by field in
+        tests/test_followup_bulk_email.py). A customer with several reminders in the batch gets them in rounds,
+        so that each message finds the previous ones (thread parent, references) as ``message_post`` would."""
+        for _company, company_posts in groupby(posts, key=lambda post: post.action.company_id):
+            rounds = []
+            seen = defaultdict(int)
+            for post in company_posts:
+                index = seen[post.action.partner_id.id]
+                seen[post.action.partner_id.id] += 1
+                if index == len(rounds):
+                    rounds.append([])
+                rounds[index].append(post)
+            for round_posts in rounds:
+                self._post_emails_round(round_posts)
+
+    def _post_emails_round(self, posts):
+        """One message per customer: ``message_post`` for all of them at once (see ``_post_emails_bulk``)."""
+        company = posts[0].action.company_id
+        # as message_post: sudo, the action's company, the user's language, no sending within the run
+        threads = (
+            posts[0]
+            .action.env["res.partner"]
+            .with_company(company)
+            .sudo()
+            .with_context(mail_notify_force_send=False)
+            .browse([post.action.partner_id.id for post in posts])
+            ._fallback_lang()
+        )
+        env = threads.env
+        author_id, email_from = threads._message_compute_author(None, None, raise_on_email=True)
+        subtype_id = env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        alias_domains = threads._mail_get_alias_domains(default_company=env.company)
+        companies = threads._mail_get_companies(default=env.company)
+        reply_tos = threads._notify_get_reply_to(default=email_from)
+        # as ``_message_compute_parent_id``: a flat thread hangs every message on its first one (not partners)
+        parents = {}
+        if threads._mail_flat_thread:
+            parents = dict(
+                env.execute_query(
+                    SQL(
+                        """SELECT res_id, MIN(id) FROM mail_message
+                            WHERE model = %s AND res_id = ANY(%s) AND message_type != 'user_notification'
+                         GROUP BY res_id""",
+                        threads._name,
+                        threads.ids,
+                    )
+                )
+            )
+        # attachments of the composer (none here, unless a caller adds some) move to the record, as message_post
+        pending = (
+            env["ir.attachment"]
+            .browse({aid for post in posts for aid in post.attachments.ids})
+            .filtered(
+                lambda a: (
+                    a.res_model in ("mail.compose.message", "mail.scheduled.message") and a.create_uid.id == env.uid
+                )
+            )
+        )
+        values_list = []
+        for post, thread in zip(posts, threads, strict=True):
+            for attachment in pending & post.attachments:
+                attachment.write({"res_model": thread._name, "res_id": thread.id})
+            values_list.append(
+                {
+                    "email_layout_xmlid": EMAIL_POST_OPTIONS["email_layout_xmlid"],
+                    "email_add_signature": True,
+                    "record_name": thread.display_name,
+                    "author_id": author_id,
+                    "author_guest_id": False,
+                    "email_from": email_from,
+                    "model": thread._name,
+                    "res_id": thread.id,
+                    "body": escape(post.body),
+                    "message_type": "comment",
+                    "parent_id": parents.get(thread.id, False),
+                    "subject": post.subject or False,
+                    "subtype_id": subtype_id,
+                    "partner_ids": post.recipient.ids,
+                    "record_alias_domain_id": alias_domains[thread.id].id,
+                    "record_company_id": companies[thread.id].id,
+                    "reply_to": reply_tos[thread.id],
+                    "attachment_ids": [Command.link(aid) for aid in post.attachments.ids],
+                }
+            )
+        messages = threads._message_create(values_list)
+        # the author follows the customers, to receive the answers (message_post: a comment by an active user)
+        if not env.context.get("mail_create_nosubscribe"):
+            real_author_id = env.user.partner_id.id if env.user.active else False
+            if not real_author_id and env["res.partner"].browse(author_id).active:
+                real_author_id = author_id
+            if real_author_id:
+                threads._message_subscribe(partner_ids=[real_author_id])
+        for post, thread, message, values in zip(posts, threads, messages, values_list, strict=True):
+            post.action.sudo().mail_message_id = message
+            thread._message_post_after_hook(message, values)
+        recipients = self._post_emails_recipients(threads, posts, values_list, subtype_id)
+        self._post_emails_notify(threads, messages, values_list, recipients)
+
+    def _post_emails_recipients(self, threads, posts, values_list, subtype_id):
+        """The recipients ``_notify_get_recipients`` gives each message, computed for all of them at once: the
+        followers of each customer on the subtype, plus the message's own recipient."""
+        Followers = threads.env["mail.followers"]
+        followers = Followers._get_recipient_data(threads, "comment", subtype_id)
+        pids = {pid for values in values_list for pid in values["partner_ids"]}
+        direct = Followers._get_recipient_data(Followers.browse(), "comment", subtype_id, pids)[0]
+        # a recipient following the customer without its subtype still counts as a follower
+        follows = {
+            (follower.res_id, follower.partner_id.id)
+            for follower in Followers.sudo().search_fetch(
+                [("res_model", "=", threads._name), ("res_id", "in", threads.ids), ("partner_id", "in", list(pids))],
+                ["res_id", "partner_id"],
+            )
+        }
+        user = threads.env.user
+        result = []
+        for thread, values in zip(threads, values_list, strict=True):
+            data = dict(followers.get(thread.id, {}))
+            for pid in values["partner_ids"]:
+                if pid not in data:
+                    data[pid] = dict(direct[pid], is_follower=(thread.id, pid) in follows)
+            real_author_id = user.partner_id.id if user.active else values["author_id"]
+            result.append([pdata for pid, pdata in data.items() if pid != real_author_id and pdata["active"]])
+        return result
+
+    def _post_emails_notify(self, threads, messages, values_list, recipients):
+        """``_notify_thread`` for all these messages: inbox notifications (and their bus messages), the
+        notification emails queued as ``mail.mail`` in one create, their ``mail.notification`` in another."""
+        env = threads.env
+        notifications = []
+        for message, values, recipients_data in zip(messages, values_list, recipients, strict=True):
+            inbox = sorted((r["id"], r["uid"]) for r in recipients_data if r["notif"] == "inbox")
+            notifications += [
+                {
+                    "author_id": values["author_id"],
+                    "mail_message_id": message.id,
+                    "notification_status": "sent",
+                    "notification_type": "inbox",
+                    "res_partner_id": pid,
+                }
+                for pid, _uid in inbox
+            ]
+            users = env["res.users"].browse(uid for _pid, uid in inbox if uid)
+            if users:
+                followers = env["mail.followers"].search(
+                    [
+                        ("res_model", "=", message.model),
+                        ("res_id", "=", message.res_id),
+                        ("partner_id", "in", users.partner_id.ids),
+                    ]
+                )
+                for user in users:
+                    user._bus_send_store(
+                        message.with_user(user).with_context(allowed_company_ids=[]),
+                        msg_vals=values,
+                        for_current_user=True,
+                        add_followers=True,
+                        followers=followers,
+                        notification_type="mail.message/inbox",
+                    )
+        references = self._post_emails_references(messages)
+        batch_size = int(env["ir.config_parameter"].get_param("mail.batch_size")) or 50
+        mail_values_list = []
+        mail_recipients = []
+        for thread, message, values, recipients_data in zip(threads, messages, values_list, recipients, strict=True):
+            partners_data = [r for r in recipients_data if r["notif"] == "email"]
+            if not partners_data:
+                continue
+            base_values = self._post_emails_base_mail_values(thread, message, references[message.id])
+            # the tracking values of a new message: none (saves message_post's search)
+            msg_vals = dict(values, tracking_value_ids=[])
+            for _lang, render_values, group in thread._notify_get_classified_recipients_iterator(
+                message, partners_data, msg_vals=msg_vals
+            ):
+                body = thread._notify_by_email_render_layout(
+                    message, group, msg_vals=msg_vals, render_values=render_values
+                )
+                for chunk in split_every(batch_size, group.pop("recipients")):
+                    mail_values_list.append(
+                        thread._notify_by_email_get_final_mail_values(
+                            chunk, base_values, additional_values={"body_html": body}
+                        )
+                    )
+                    mail_recipients.append((message, values["author_id"], chunk))
+        mails = env["mail.mail"].with_context(clean_context(env.context)).create(mail_values_list)
+        for mail, (message, author_id, chunk) in zip(mails, mail_recipients, strict=True):
+            notifications += [
+                {
+                    "author_id": author_id,
+                    "is_read": True,
+                    "mail_mail_id": mail.id,
+                    "mail_message_id": message.id,
+                    "notification_status": "ready",
+                    "notification_type": "email",
+                    "res_partner_id": pid,
+                }
+                for pid in chunk
+            ]
+        env["mail.notification"].with_context(clean_context(env.context)).create(notifications)
+        # text messages to followers who chose them (an override of the notification type; none by default)
+        for thread, message, values, recipients_data in zip(threads, messages, values_list, recipients, strict=True):
+            if any(r["notif"] == "sms" for r in recipients_data):
+                thread._notify_thread_by_sms(message, recipients_data, msg_vals=values)
+        # web push: only for the recipients with a registered device (rarely any: one search for the batch)
+        pids = {r["id"] for recipients_data in recipients for r in recipients_data}
+        if pids and env["mail.push.device"].search_count([("partner_id", "in", list(pids))], limit=1):
+            for thread, message, values, recipients_data in zip(
+                threads, messages, values_list, recipients, strict=True
+            ):
+                thread._notify_thread_by_web_push(message, recipients_data, values)
+
+    def _post_emails_references(self, messages):
+        """The ``References`` of each message's emails, as ``_notify_by_email_get_base_mail_values``: up to three
+        earlier messages of the record (public discussions first), then the message itself; one query."""
+        rows = messages.env.execute_query(
+            SQL(
+                """SELECT msg.id, earlier.id
+                     FROM mail_message msg
+                     JOIN LATERAL (
+                        SELECT id FROM mail_message
+                         WHERE model = msg.model AND res_id = msg.res_id AND id < msg.id
+                           AND subtype_id IS NOT NULL AND message_id IS NOT NULL
+                      ORDER BY id DESC LIMIT 32
+                     ) earlier ON TRUE
+                    WHERE msg.id = ANY(%s)""",
+                messages.ids,
+            )
+        )
+        earlier = defaultdict(list)
+        for message_id, earlier_id in rows:
+            earlier[message_id].append(earlier_id)
+        Message = messages.env["mail.message"]
+        ancestors_all = Message.browse({earlier_id for _message_id, earlier_id in rows})
+        outgoing_types = ("comment", "auto_comment", "email", "email_outgoing")
+        references = {}
+        for message in messages:
+            ancestors = (ancestors_all & Message.browse(earlier[message.id])).sorted("id", reverse=True)
+            history = ancestors.sorted(
+                lambda m: (
+                    not m.is_internal and not m.subtype_id.internal,
+                    m.message_type in outgoing_types,
+                    m.message_type != "user_notification",
+                ),
+                reverse=True,
+            )
+            references[message.id] = " ".join(m.message_id for m in (history[:3].sorted("id") + message))
+        return references
+
+    def _post_emails_base_mail_values(self, thread, message, references):
+        """``_notify_by_email_get_base_mail_values`` with the references computed for the batch."""
+        subject = message.subject or thread._message_compute_subject() or message.record_name
+        if subject:
+            subject = " ".join(subject.splitlines())
+        values = {"mail_message_id": message.id, "references": references, "auto_delete": False}
+        if subject != message.subject:
+            values["subject"] = subject
+        headers = {}
+        if message.record_alias_domain_id.bounce_email:
+            headers["Return-Path"] = message.record_alias_domain_id.bounce_email
+        headers = thread._notify_by_email_get_headers(headers=headers)
+        if headers:
+            values["headers"] = repr(headers)
+        return values
 
     def _credit_plan_instead_of_reminders(self):
         """The segment proposes plans instead of reminders, unless a plan on these invoices already broke

@@ -18,6 +18,7 @@ from . import (
     test_demo_history,
     test_dispute,
     test_fee_rules,
+    test_followup_bulk_email,
     test_followup_engine,
     test_followup_fees,
     test_followup_first_run,

@@ -184,10 +184,10 @@ class TestFollowupEngine(CreditControlCommon):
         self._invoice(self.other_customer, 200.0, due_in=-10)
         execute_email = type(self.Action)._execute_email
 
-        def exploding(action, rendered=None):
+        def exploding(action, *args, **kwargs):
             if action.partner_id == self.customer:
                 raise ZeroDivisionError("division by zero")
-            return execute_email(action, rendered)
+            return execute_email(action, *args, **kwargs)
 
         with (
             patch.object(type(self.Action), "_execute_email", exploding),
