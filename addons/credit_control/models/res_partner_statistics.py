@@ -67,8 +67,8 @@ class ResPartner(models.Model):
                           JOIN account_move_line aml ON aml.partner_id = p.id
                          WHERE %(open_item)s
                            AND aml.company_id = %(company)s
-                           -- the receivable accounts as a list, read once: a condition of the index, which then
-                           -- skips the customer's other open lines (outstanding payments, payables) unread
+                           -- the receivable accounts as a list, read once: the index entries of the customer's
+                           -- other open lines (outstanding payments, payables) are left out without a join per line
                            AND aml.account_id = ANY(ARRAY(
                                    SELECT acc.id FROM account_account acc
                                     WHERE acc.account_type = 'asset_receivable'))
