@@ -2,7 +2,9 @@
 """Take the README screenshots from a running demo instance (make run) with headless Chromium.
 
     python3 scripts/screenshots.py --url http://localhost:8069 --db credit_control
+    python3 scripts/screenshots.py --only delivery_block,credit_application,credit_review   # a few shots again
 
+The delivery-block shot needs the bridge module credit_control_stock installed in the database.
 The users of the demo work in Dutch (admin, bram, eva, mulder), so the shots show the Dutch UI.
 
 Each shot is: log in as a user, open an Odoo URL, optionally run a bit of JavaScript (a click),
@@ -113,6 +115,11 @@ def main():
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="credit_control")
     parser.add_argument("--devtools-port", type=int, default=9333, help="Chromium's remote debugging port")
+    parser.add_argument(
+        "--only",
+        type=lambda names: {name.strip() for name in names.split(",") if name.strip()},
+        help="take only these shots (comma-separated names of the PNG files, e.g. delivery_block,credit_review)",
+    )
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     base = args.url.rstrip("/")
@@ -138,7 +145,15 @@ def main():
                 "'action', (SELECT a.id FROM credit_action a JOIN res_users u ON u.id = a.user_id "
                 "WHERE u.login = 'bram' AND a.state IN ('proposed', 'failed') AND a.channel IN ('email', 'letter') "
                 "ORDER BY a.id LIMIT 1),"
-                "'run', (SELECT id FROM credit_followup_run ORDER BY id DESC LIMIT 1))",
+                "'run', (SELECT id FROM credit_followup_run ORDER BY id DESC LIMIT 1),"
+                # the bridge module's blocked delivery (none without credit_control_stock)
+                "'picking', (SELECT res_id FROM ir_model_data WHERE module='credit_control_stock' "
+                "AND name='picking_janssens_blocked_demo'),"
+                "'application', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
+                "AND name='credit_review_smit_demo'),"
+                # a periodic review the demo's first run opened
+                "'review', (SELECT id FROM credit_review WHERE kind = 'review' AND state = 'submitted' "
+                "ORDER BY id LIMIT 1))",
             ],
             text=True,
         )
@@ -146,15 +161,19 @@ def main():
     # the tab by its page name, whatever the user's language calls it
     click_tab = "document.querySelector('.o_notebook .nav-link[name=credit_control]')?.click()"
     browser = Browser(port=args.devtools_port)
+
+    def shot(session, url, name, **options):
+        if args.only is None or name in args.only:
+            browser.shot(base, session, url, name, **options)
+
     try:
         # the first visit builds the asset bundles: give it time, keep no picture
         browser.call("Network.enable")
         browser.call("Network.setCookie", name="session_id", value=admin, url=base)
         browser.call("Page.navigate", url=base + "/odoo")
         time.sleep(25)
-        browser.shot(base, admin, "/odoo/action-credit_control.res_partner_credit_action", "customer_list")
-        browser.shot(
-            base,
+        shot(admin, "/odoo/action-credit_control.res_partner_credit_action", "customer_list")
+        shot(
             admin,
             f"/odoo/action-credit_control.res_partner_credit_action/{ids['partner']}",
             "partner_credit_tab",
@@ -162,10 +181,9 @@ def main():
             height=1250,
         )
         # the collector's own day: Today opens on his actions, groups expanded
-        browser.shot(base, bram, "/odoo/action-credit_control.credit_action_worklist_action", "worklist")
+        shot(bram, "/odoo/action-credit_control.credit_action_worklist_action", "worklist")
         if ids["action"]:
-            browser.shot(
-                base,
+            shot(
                 bram,
                 f"/odoo/action-credit_control.credit_action_worklist_action/{ids['action']}",
                 "action_preview",
@@ -173,25 +191,27 @@ def main():
                 height=1100,
             )
         if ids["run"]:
-            browser.shot(
-                base, admin, f"/odoo/action-credit_control.credit_followup_run_action/{ids['run']}", "followup_run"
-            )
-        browser.shot(base, admin, "/odoo/action-credit_control.credit_dispute_analysis_action", "dispute_analysis")
-        browser.shot(base, eva, f"/odoo/action-sale.action_quotations/{ids['order']}", "sale_order_block")
-        browser.shot(
-            base,
+            shot(admin, f"/odoo/action-credit_control.credit_followup_run_action/{ids['run']}", "followup_run")
+        shot(admin, "/odoo/action-credit_control.credit_dispute_analysis_action", "dispute_analysis")
+        shot(eva, f"/odoo/action-sale.action_quotations/{ids['order']}", "sale_order_block")
+        shot(
             admin,
             f"/odoo/action-sale.action_quotations/{ids['order']}",
             "override_wizard",
             script="document.querySelector('button[name=action_credit_override]').click()",
         )
-        browser.shot(base, admin, "/odoo/action-credit_control.credit_kpi_dashboard_action", "kpi_dashboard")
-        browser.shot(
-            base, admin, f"/report/html/credit_control.report_credit_cfo/{ids['snapshot']}", "cfo_report", height=1400
-        )
-        browser.shot(base, admin, "/odoo/action-credit_control.credit_cashin_forecast_action", "cashin_forecast")
-        browser.shot(base, admin, "/odoo/action-credit_control.credit_aging_report_action", "aging_report")
-        browser.shot(base, mulder, "/my/credit", "portal_credit", height=1100)
+        shot(admin, "/odoo/action-credit_control.credit_kpi_dashboard_action", "kpi_dashboard")
+        shot(admin, f"/report/html/credit_control.report_credit_cfo/{ids['snapshot']}", "cfo_report", height=1400)
+        shot(admin, "/odoo/action-credit_control.credit_cashin_forecast_action", "cashin_forecast")
+        shot(admin, "/odoo/action-credit_control.credit_aging_report_action", "aging_report")
+        shot(mulder, "/my/credit", "portal_credit", height=1100)
+        # the front of the chain: the delivery block, a credit application and a periodic review
+        if ids["picking"]:
+            shot(admin, f"/odoo/action-stock.action_picking_tree_all/{ids['picking']}", "delivery_block", wait=12.0)
+        if ids["application"]:
+            shot(admin, f"/odoo/action-credit_control.credit_review_action/{ids['application']}", "credit_application")
+        if ids["review"]:
+            shot(admin, f"/odoo/action-credit_control.credit_review_action_due/{ids['review']}", "credit_review")
     finally:
         browser.close()
 
