@@ -94,7 +94,7 @@ class CreditReview(models.Model):
     credit_hold = fields.Boolean(compute="_compute_profile", groups="credit_control.group_credit_control_user")
 
     def init(self):
-        super().init()
+        result = super().init()
         # the daily run opens a periodic review only for customers without an open one; the index is the guarantee
         self.env.cr.execute(
             SQL(
@@ -103,6 +103,7 @@ class CreditReview(models.Model):
                 SQL.identifier(OPEN_REVIEW_INDEX),
             )
         )
+        return result
 
     @api.depends_context("uid")
     def _compute_can_decide(self):
