@@ -48,7 +48,7 @@ class TestDailyRunQueries(CreditControlCommon):
         self.env.flush_all()
         self.env.invalidate_all()
 
-        def post_nothing(action, rendered=None):
+        def post_nothing(action, rendered=None, email_posts=None):
             return "posting left out"
 
         with patch.object(credit_action_step.CreditAction, "_execute_email", post_nothing):
