@@ -36,6 +36,7 @@ class ResPartner(models.Model):
     credit_insurer_notify_days = fields.Integer(
         string="Insurer's Notification Deadline (days)",
         groups=CREDIT_STAFF_GROUPS,
+        copy=False,
         help="For a credit insurer: report an item still unpaid this many days after its original due date "
         "(the policy's 'meldingstermijn'), or its cover is lost. New policies with this insurer take it over.",
     )

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, format_amount, formatLang
 
+from .res_partner import CREDIT_STATUS_GROUPS
+
 # Odoo's own online payment requirement of a quotation (``prepayment_percent`` is a share of 1).
 PAYMENT_FIELDS = {"require_payment", "prepayment_percent"}
 # What the credit policy requires of a quotation: set by the system; a credit manager lowers it by lowering the
@@ -21,6 +23,7 @@ class SaleOrder(models.Model):
     credit_prepayment_percent = fields.Float(
         string="Required Prepayment (%)",
         compute="_compute_credit_prepayment_percent",
+        groups=CREDIT_STATUS_GROUPS,
         store=True,
         precompute=True,
         help="The share of the total (0 to 100) that the credit policy requires the customer to pay online before "
@@ -31,6 +34,7 @@ class SaleOrder(models.Model):
         "res.users",
         string="Prepayment Lowered By",
         compute="_compute_credit_prepayment_percent",
+        groups=CREDIT_STATUS_GROUPS,
         store=True,
         precompute=True,
         help="The credit manager who asked less than the customer's required prepayment on this quotation.",
