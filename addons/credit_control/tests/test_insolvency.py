@@ -238,6 +238,8 @@ class TestInsolvency(CreditControlCommon):
             case.with_user(self.collector).write({"judgment_date": self._days(10)})
         with self.assertRaises(UserError):
             case.with_user(self.manager).write({"state": "closed"})
+        with self.assertRaises(UserError):  # the buttons' context key is not enough over RPC
+            case.with_user(self.manager).with_context(credit_insolvency_workflow=True).write({"state": "closed"})
         with self.assertRaises(UserError):
             case.with_user(self.manager).write({"partner_id": self.other_customer.id})
         with self.assertRaises(UserError):
