@@ -41,6 +41,7 @@ from . import (
     test_portal_signature,
     test_promise,
     test_rating_import,
+    test_reply_parser,
     test_risk_prepayment,
     test_sale_credit_block,
     test_security,
