@@ -4,6 +4,7 @@
 Pure Python: loads addons/credit_control/tools/reply_parser.py by path, no Odoo and no database.
 
 Usage: python3 scripts/reply_parser_eval.py [--set PATH] [--misses]
+       (--set addons/credit_control/tests/data/replies_holdout.csv for the held-out replies)
 """
 
 import argparse
@@ -22,6 +23,11 @@ def load_parser():
     sys.modules["reply_parser"] = module  # dataclasses look the module up while the class is made
     spec.loader.exec_module(module)
     return module
+
+
+def percent(value):
+    """Rounded down, as the test's floors compare: a figure printed is one the parser reaches."""
+    return f"{int(value * 100 + 1e-9)}%"
 
 
 def main():
@@ -43,13 +49,13 @@ def main():
         values = stats[kind]
         print(
             f"| {kind} | {values['expected']} | {values['suggested']} | {values['correct']} | "
-            f"{values['precision']:.0%} | {values['recall']:.0%} | "
-            f"{values['kind_precision']:.0%} | {values['kind_recall']:.0%} |"
+            f"{percent(values['precision'])} | {percent(values['recall'])} | "
+            f"{percent(values['kind_precision'])} | {percent(values['kind_recall'])} |"
         )
     print()
     print(
         f"Nothing to suggest: {stats['none']['correct']} of {stats['none']['expected']} replies left without a "
-        f"suggestion. Language detected right: {result['lang_accuracy']:.0%}."
+        f"suggestion. Language detected right: {percent(result['lang_accuracy'])}."
     )
     if args.misses:
         print()

@@ -34,6 +34,7 @@ The rules, in the order they decide:
 
 import calendar
 import csv
+import dataclasses
 import datetime
 import html
 import re
@@ -491,7 +492,7 @@ _AMOUNT = _rx(
     r"(?:€|eur\b|euro\b)\s*(?P<a>" + _NUM + r")(?:,-|,--)?"
     r"|(?P<b>" + _NUM + r")(?:,-|,--)?\s*(?:€|eur\b|euro\b|euros\b)"
     r"|\b(?:bedrag|amount|saldo|balance|totaal|total|restant|rest)\s+(?:van|of)\s+(?P<c>" + _NUM + r")\b"
-    r"|(?<![\d.,])(?P<d>\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{2})?|\d+,\d{2})(?![\d.,])"
+    r"|(?<![\d.,])(?P<d>\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{2})?|\d+[.,]\d{2})(?![\d.,]|\s*%)"
 )
 
 
@@ -592,7 +593,11 @@ _DISPUTE_RULES = [
         r"~{0,25}?\b(?:factuur|faktuur|invoice|bill)\b"
         r"|\b(?:geen|no) (?:factuur|faktuur|invoice)\b~{0,25}?\b(?:ontvangen|gehad|gekregen|received|got)\b"
         r"|\b(?:als|zodra|wanneer|once|when|after)\b~{0,30}?\b(?:factuur|faktuur|invoice)\b~{0,25}?"
-        r"\b(?:ontvangen|hebben|binnen|received|have|get)\b",
+        r"\b(?:ontvangen|hebben|binnen|received|have|get)\b"
+        r"|\b(?:resend|re-send|send it again|send again|opnieuw (?:sturen|versturen|mailen|toesturen)|nogmaals "
+        r"(?:sturen|toesturen|mailen))\b|\b(?:attachment|bijlage)\b~{0,20}?\b(?:empty|blank|missing|corrupt|leeg|"
+        r"ontbreekt|niet te openen)\b|\b(?:niet bekend|unknown to us|no record of)\b~{0,20}?\b(?:factuur|invoice)\b"
+        r"|\b(?:factuur|invoice)\b~{0,20}?\b(?:niet bekend|unknown)\b",
     ),
     (
         "delivery",
@@ -613,14 +618,17 @@ _DISPUTE_RULES = [
         + _GOODS
         + r"\b"
         r"|\b(?:als|zodra|wanneer|when|once|until)\b~{0,10}?\b" + _GOODS + r"\b~{0,25}?"
-        r"\b(?:er zijn|binnen|geleverd|arrive|arrived|delivered|is delivered|are delivered)\b",
+        r"\b(?:er zijn|binnen|geleverd|arrive|arrived|delivered|is delivered|are delivered)\b"
+        r"|\b(?:levering|delivery|zending|shipment|bestelling|order)\b~{0,20}?\b(?:te laat|too late|late|delayed|"
+        r"vertraagd)\b|\b(?:wrong|verkeerde?) (?:address|adres)\b|\bpast niet\b|\bdoes not fit\b"
+        r"|\b(?:once|when|until|zodra|als)\b~{0,20}?\b(?:receive|ontvangen|krijgen)\b~{0,20}?\bmissing\b",
     ),
     (
         "quality",
         r"\b(?:defect|defecte|defecten|kapot|kapotte|beschadigd|beschadigde|schade|stukgegaan|ondeugdelijk|"
         r"garantie|garantieclaim|kwaliteit|slechte staat|damaged|damage|defective|broken|faulty|warranty|quality|"
         r"leaking|leaks|lekt|lekken|lekkage|roest|rusty)\b"
-        r"|\b(?:is|zijn|was|waren|ging|gingen)\s+stuk\b"
+        r"|\b(?:is|zijn|was|waren|ging|gingen)\b~{0,25}?\bstuk\b|\bgarantie\w*|\bkapot gegaan\b"
         r"|\b(?:werkt|werken|werkte|werkten)\s+(?:\w+\s+)?niet\b|\bdoe[tn] het niet\b"
         r"|\b(?:does|do|did) not\s+work\b|\b(?:not|stopped) working\b",
     ),
@@ -636,7 +644,10 @@ _DISPUTE_RULES = [
         r"|\b(?:retour|retourzending|retourneren|teruggestuurd|teruggezonden|returned|sent back|send back)\b"
         r"|\bwrong quantit|\btoo many\b"
         r"|\b(?:charged|invoiced|billed)\b~{0,10}?\btwice\b|\bdouble (?:charged|invoiced|billed)\b"
-        r"|\bduplicate (?:invoice|charge)\b",
+        r"|\bduplicate (?:invoice|charge)\b"
+        r"|\b(?:only|but|maar|slechts|alleen)\b~{0,15}?\b(?:\d+|two|three|four|five|six|twee|drie|vier|vijf|zes)\b"
+        r"~{0,15}?\b(?:ordered|besteld|received|ontvangen|geleverd|delivered)\b|\bonly (?:ordered|received)\b"
+        r"|\b(?:\d+|\w+) instead of (?:\d+|\w+)\b|\b(?:\d+) in plaats van (?:\d+)\b",
     ),
     (
         "price",
@@ -649,7 +660,10 @@ _DISPUTE_RULES = [
         r"|\bprijsverschil\b|\bte duur\b|\b(?:volgens|conform) (?:de |onze |uw )?offerte\b"
         r"|\b(?:wrong|incorrect) (?:price|prices|discount|rate|amount)\b|\bovercharged\b"
         r"|\b(?:agreed|quoted) (?:price|prices|discount|rate)\b|\bprice difference\b"
-        r"|\btoo expensive\b|\bmissing discount\b|\bour discount\b|\bprices? (?:we|you) (?:agreed|quoted)\b",
+        r"|\btoo expensive\b|\bmissing discount\b|\bour discount\b|\bprices? (?:we|you) (?:agreed|quoted)\b"
+        r"|\b(?:prijs|prijzen|korting|kortingen|tarief|price|prices|discount)\b~{0,40}?\b(?:niet|not)\b"
+        r"|\b(?:our records show|according to our records|volgens onze (?:administratie|boekhouding))\b~{0,40}?\d"
+        r"|\bniet de afspraak\b|\bnot (?:what was|as) agreed\b",
     ),
     ("price", r"\b(?:creditnota|kredietnota|credit ?nota|credit ?note|creditering|crediteren)\b"),
     (
@@ -660,9 +674,14 @@ _DISPUTE_RULES = [
         "other",
         r"\bklopt(?: hier)?(?: iets)? niet\b|\bkloppen niet\b|\bniet akkoord\b|\bniet mee eens\b|\boneens\b"
         r"|\bbetwist|\bbezwaar\b|\bonjuist\b|\bniet correct\b|\bniet juist\b|\bincorrect\b|\bnot correct\b"
-        r"|\bis wrong\b|\bdisagree\b|\bdispute\b|\bnot agree\b|\bnot accept\b|\bklacht\b|\bcomplaint\b"
+        r"|\bis wrong\b|\bdisagree\b|\bdisput\w*|\bnot agree\b|\bnot accept\b|\bklacht\b|\bcomplaint\b"
         r"|\b(?:factuur|invoice) (?:is |was )?(?:fout|wrong)\b|\bfoute factuur\b|\bfout gefactureerd\b"
-        r"|\b(?:invoiced|billed|charged) (?:us )?in error\b|\bwrong invoice\b",
+        r"|\b(?:invoiced|billed|charged) (?:us )?in error\b|\bwrong invoice\b"
+        r"|\b(?:nog niet|niet) vervallen\b|\bpas\b~{0,25}?\bvervallen\b|\bnot (?:yet )?due\b"
+        r"|\b(?:factuur|invoice)\b~{0,40}?\b(?:op naam van|tenaamstelling|aanpassen|corrigeren|wijzigen|"
+        r"in the name of|amend|correct|reissue|re-issue)\b|\b(?:gecorrigeerde|nieuwe|aangepaste) factuur\b"
+        r"|\b(?:corrected|amended|new) invoice\b|\bwhy\b~{0,20}?\b(?:charged|invoiced|billed)\b"
+        r"|\bwaarom\b~{0,30}?\b(?:gefactureerd|berekend|aangerekend|in rekening)\b",
     ),
 ]
 _DISPUTE_RULES = [(reason, _rx(pattern)) for reason, pattern in _DISPUTE_RULES]
@@ -675,14 +694,33 @@ _PAY_WORD = _rx(
     r"overgeschreven)|"
     r"pay|pays|paying|payment|payments|settle|settled|settling|transfer|remit|remittance|wire|money|"
     r"payment run|be paid|be settled)\b"
+    r"|\b(?:rest|restant|remaining|remainder|balance|saldo)\b~{0,30}?\b(?:volgt|follows|will follow|komt)\b"
 )
+_REST = _rx(r"\b(?:de rest|het restant|het resterende|the rest|the remaining|the remainder|the balance)\b")
 _SOON = _rx(r"\b(?:zo snel mogelijk|zsm|z\.s\.m\.?|asap|as soon as possible|binnenkort|spoedig|shortly)")
 _CONDITION = _rx(
     r"\b(?:pas|eerst|only)\s+(?:als|wanneer|nadat|zodra|na ontvangst|when|after|once|if)\b"
     r"|\b(?:niet|geen|not|nothing)\b~{0,50}?\b(?:voordat|voor|vóór|zolang|totdat|tot|zonder|eerder|"
     r"before|until|unless|without|earlier)\b"
     r"|\buntil\b|\bunless\b|\bzolang\b|\btotdat\b"
+    r"|\b(?:na ontvangst|upon receipt|on receipt|after receiving|once we (?:have )?receive)\b"
 )
+# "Eerder lukt niet", "not sooner": the negation is of an earlier date, not of the payment.
+_NOT_SOONER = _rx(
+    r"\b(?:eerder|sooner|earlier)\b~{0,15}?\b(?:niet|not)\b|\b(?:niet|not|no)\b~{0,10}?\b(?:eerder|sooner|earlier)\b"
+)
+# A habit or a term is no promise: "we always pay within 60 days", "30 days after the invoice date".
+_HABIT = _rx(
+    r"\b(?:altijd|normaal|normaliter|gewoonlijk|standaard|always|normally|usually|generally|as per our terms|"
+    r"volgens onze (?:\w+ )?voorwaarden|according to our terms)\b"
+)
+_NOT_FROM_REPLY = _rx(
+    r"^\s*(?:of|after|from|na|vanaf|from the)?\s*(?:the |de )?(?:invoice date|date of (?:the )?invoice|factuurdatum|"
+    r"levering|delivery|ontvangst|receipt)"
+)
+# A date the sentence denies: "deze week nog niet", "not this week".
+_DENIED_BEFORE = _rx(r"\b(?:niet|not)\s+$")
+_DENIED_AFTER = _rx(r"^\s*(?:nog\s+)?(?:niet|not)\b")
 _REFUSAL = _rx(
     r"\b(?:betalen|betaal|betaalt|voldoen)\b~{0,30}?\bniet\b|\bniet\b~{0,20}?\b(?:betalen|voldoen)\b"
     r"|\bweiger\w*\b~{0,20}?\bbetal|\brefuse\w*\b~{0,10}?\bpay|\b(?:wo not|will not|shall not)\s+"
@@ -700,7 +738,7 @@ _PLAN = _rx(
 )
 # A short reply with a date and no payment word ("Volgende week.", "Komt vrijdag") still promises, unless
 # it speaks of something else that happens on that date.
-_SHORT_REPLY = 80
+_SHORT_REPLY = 8  # words
 _NOT_A_PAYMENT = _rx(
     r"\b(?:bel|bellen|belt|call|mail|terug|back|contact|afspraak|meeting|vergadering|levering|delivery|"
     r"geleverd|delivered|kantoor|office)\b"
@@ -757,6 +795,18 @@ def _blank_dates(lower, reply, lang):
     return lower
 
 
+def _promised_dates(lower, reply, lang):
+    """The dates of the sentence a promise can name: not past, not denied, not counted from another day."""
+    return [
+        (start, end, value)
+        for start, end, value in _find_dates(lower, reply, lang)
+        if value >= reply
+        and not _NOT_FROM_REPLY.match(lower[end:])
+        and not _DENIED_BEFORE.search(lower[:start])
+        and not _DENIED_AFTER.match(lower[end:])
+    ]
+
+
 def _find_promise(sentences, reply, lang):
     """(suggestion or None, note): a promise; else why a payment sentence was none (refusal, cannot pay)."""
     note = None
@@ -767,8 +817,10 @@ def _find_promise(sentences, reply, lang):
         if _PLAN.search(lower):
             note = note or ("plan", original)
             continue
-        dates = [d for d in _find_dates(lower, reply, lang) if d[2] >= reply]
-        condition = _CONDITION.search(lower)
+        if _HABIT.search(lower):
+            continue
+        dates = _promised_dates(lower, reply, lang)
+        condition = _CONDITION.search(lower) or _NOT_SOONER.search(lower)
         negated = _REFUSAL.search(lower) or _CANNOT_PAY.search(lower)
         if condition and not dates:
             note = note or ("refusal", original)
@@ -789,9 +841,9 @@ def _find_promise(sentences, reply, lang):
             lang=lang,
             evidence=_evidence(original),
         ), None
-    if not note and len(" ".join(o for o, _l in sentences)) <= _SHORT_REPLY:
+    if not note and len(" ".join(o for o, _l in sentences).split()) <= _SHORT_REPLY:
         whole = " ".join(lower for _o, lower in sentences)
-        dates = [d for d in _find_dates(whole, reply, lang) if d[2] >= reply]
+        dates = _promised_dates(whole, reply, lang)
         if dates and "?" not in whole and not _NOT_A_PAYMENT.search(whole):
             evidence = " ".join(o for o, _l in sentences)
             return ReplySuggestion(
@@ -816,9 +868,14 @@ def parse_reply(text, reply_date):
     if ooo:
         return ReplySuggestion(None, lang=lang, evidence=_evidence(ooo.group()))
     paid = _find_paid(sentences, reply_date, lang)
+    promise, note = _find_promise(sentences, reply_date, lang)
+    if paid and promise and promise.date and _REST.search(promise.evidence.lower()):
+        # Part paid, the rest promised: the promise of the rest is what follow-up needs.
+        lower = promise.evidence.lower()
+        rest = _blank_dates(lower[_REST.search(lower).start() :], reply_date, lang)
+        return dataclasses.replace(promise, amount=_find_amount(rest))
     if paid:
         return paid
-    promise, note = _find_promise(sentences, reply_date, lang)
     dispute = _find_dispute(sentences)
     if dispute:
         return ReplySuggestion("dispute", reason=dispute[0], lang=lang, evidence=_evidence(dispute[1]))
