@@ -15,11 +15,15 @@ The rules, in the order they decide:
 - An automatic reply (out of office) suggests nothing.
 - Precedence **paid > dispute > promise**: a customer who says the invoice is paid or wrong is not
   promising to pay it, whatever date the reply also names ("we betalen pas als de creditnota er is").
+  One exception: part paid and the rest promised ("we paid 500, the rest follows on Friday") is the
+  promise of the rest, which is what follow-up needs.
 - A promise needs a payment word and a date (or "as soon as possible", then without a date) in one
-  sentence. A payment word with a negation and no date is no promise: a refusal ("we betalen deze
-  factuur niet") is a dispute, "we kunnen niet betalen" suggests nothing (the evidence says why, for a
-  call); "niet voor 15 maart" promises 15 March. A question or a request for a payment plan is no
-  promise either.
+  sentence, or is a reply of a few words that names a date ("Volgende week."). A payment word with a
+  negation and no date is no promise: a refusal ("we betalen deze factuur niet") is a dispute, "we
+  kunnen niet betalen" suggests nothing (the evidence says why, for a call); "niet voor 15 maart"
+  promises 15 March, and a date the reply denies ("deze week nog niet") is skipped. A question without a
+  date, a request for a payment plan, a habit or a term ("we always pay within 60 days", "30 days after
+  the invoice date") is no promise either.
 - Dates resolve against the reply's date. A named period resolves to its last (working) day, since a
   promise is broken only when its date has passed: "volgende week" is the Friday of next week, "deze
   week" this week's Friday, "eind van de maand" and "volgende maand" the month's last day, "begin
@@ -148,7 +152,7 @@ _NL_WORDS = frozenset(
     "worden zal zullen graag bedankt dank factuur faktuur betalen betaald betaling volgende morgen u uw ge gij "
     "uwe heb hebt heeft al reeds klopt wel hier daar er naar bij mijn onze ons alvast groet vriendelijke maand "
     "wachten gaan kunnen kan moet hoe wat wie waarom omdat als dan wanneer vrijdag maandag dinsdag woensdag "
-    "donderdag ontvangen geleverd besteld zo snel mogelijk hallo beste goedemorgen excuses sorry? nee ja".split()
+    "donderdag ontvangen geleverd besteld zo snel mogelijk hallo beste goedemorgen excuses nee ja".split()
 )
 _EN_WORDS = frozenset(
     "the a an and i not of for that this these those yet also but with to no be have has will would please "
@@ -275,9 +279,8 @@ def _weekday_after(reply, weekday, past=False):
     return reply + timedelta(days=(weekday - reply.weekday()) % 7 or 7)
 
 
-def _numeric(reply, first, second, year, lang):
-    """A numeric date, day/month first; month/day only where day/month cannot be a date."""
-    del lang  # day/month in both languages: see the module docstring
+def _numeric(reply, first, second, year):
+    """A numeric date, day/month first (in English too); month/day only where day/month cannot be a date."""
     if 1 <= second <= 12 and 1 <= first <= 31:
         found = _day_month(reply, first, second, year)
         if found:
@@ -306,112 +309,112 @@ def _resolve_duration(reply, m):
 _DATE_RULES = [
     (
         r"\b(?P<y>20\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b",
-        lambda r, m, lang, past: _day_month(r, int(m["d"]), int(m["m"]), int(m["y"])),
+        lambda r, m, past: _day_month(r, int(m["d"]), int(m["m"]), int(m["y"])),
     ),
     (
         r"(?<![\d/.,-])(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<year>20\d{2}|\d{2})(?![\d/-])",
-        lambda r, m, lang, past: _numeric(r, int(m["a"]), int(m["b"]), _year(m["year"]), lang),
+        lambda r, m, past: _numeric(r, int(m["a"]), int(m["b"]), _year(m["year"])),
     ),
     (
         r"(?<![\d/.,€-])(?P<a>\d{1,2})[-/](?P<b>\d{1,2})(?![\d/-]|[.,]\d)",
-        lambda r, m, lang, past: _numeric(r, int(m["a"]), int(m["b"]), None, lang),
+        lambda r, m, past: _numeric(r, int(m["a"]), int(m["b"]), None),
     ),
     (
         r"\b(?P<d>\d{1,2})" + _ORDINAL + r"(?:\s+of)?[\s-]*" + _MONTH + _YEAR + r"\b",
-        lambda r, m, lang, past: _day_month(r, int(m["d"]), _MONTHS[m["month"]], _year(m["year"])),
+        lambda r, m, past: _day_month(r, int(m["d"]), _MONTHS[m["month"]], _year(m["year"])),
     ),
     (
         r"\b" + _MONTH + r"\s+(?:the\s+)?(?P<d>\d{1,2})" + _ORDINAL + r"\b" + _YEAR,
-        lambda r, m, lang, past: _day_month(r, int(m["d"]), _MONTHS[m["month"]], _year(m["year"])),
+        lambda r, m, past: _day_month(r, int(m["d"]), _MONTHS[m["month"]], _year(m["year"])),
     ),
     (
         r"\b(?:op |on )?(?:de|the)\s+(?P<d>\d{1,2})(?:st|nd|rd|th|e|de|ste)\b(?!\s*(?:van\s+|of\s+)?"
         + _MONTH_NAME
         + ")",
-        lambda r, m, lang, past: (
+        lambda r, m, past: (
             date(r.year, r.month, int(m["d"]))
             if int(m["d"]) >= r.day and int(m["d"]) <= calendar.monthrange(r.year, r.month)[1]
             else _add_months(r.replace(day=1), 1, int(m["d"]))
         ),
     ),
-    (r"\bovermorgen\b|\bthe day after tomorrow\b", lambda r, m, lang, past: r + timedelta(days=2)),
-    (r"\beergisteren\b|\bthe day before yesterday\b", lambda r, m, lang, past: r - timedelta(days=2)),
-    (r"\bmorgen(?:ochtend|middag|vroeg)?\b|\btomorrow\b", lambda r, m, lang, past: r + timedelta(days=1)),
-    (r"\bgisteren\b|\byesterday\b", lambda r, m, lang, past: r - timedelta(days=1)),
+    (r"\bovermorgen\b|\bthe day after tomorrow\b", lambda r, m, past: r + timedelta(days=2)),
+    (r"\beergisteren\b|\bthe day before yesterday\b", lambda r, m, past: r - timedelta(days=2)),
+    (r"\bmorgen(?:ochtend|middag|vroeg)?\b|\btomorrow\b", lambda r, m, past: r + timedelta(days=1)),
+    (r"\bgisteren\b|\byesterday\b", lambda r, m, past: r - timedelta(days=1)),
     (
         r"\b(?:vandaag|today|vanmiddag|vanavond|vanochtend|vanmorgen|this (?:afternoon|morning)|tonight)\b",
-        lambda r, m, lang, past: r,
+        lambda r, m, past: r,
     ),
     (
         r"\b" + _NEXT_WEEK + r"\s+(?:op\s+|on\s+)?" + _WEEKDAY + r"\b",
-        lambda r, m, lang, past: r + timedelta(days=7 - r.weekday() + _WEEKDAYS[m["weekday"]]),
+        lambda r, m, past: r + timedelta(days=7 - r.weekday() + _WEEKDAYS[m["weekday"]]),
     ),
     (
         r"\b" + _WEEKDAY + r"\s+(?:van\s+|of\s+)?(?:de\s+|the\s+)?" + _NEXT_WEEK + r"\b",
-        lambda r, m, lang, past: r + timedelta(days=7 - r.weekday() + _WEEKDAYS[m["weekday"]]),
+        lambda r, m, past: r + timedelta(days=7 - r.weekday() + _WEEKDAYS[m["weekday"]]),
     ),
     (
         r"\b(?:afgelopen|vorige|last)\s+" + _WEEKDAY + r"\b",
-        lambda r, m, lang, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=True),
+        lambda r, m, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=True),
     ),
     (
         r"\b(?:" + _THIS + r")?" + _WEEKDAY + r"(?:\s+(?:a\.s\.|aanstaande|as)(?!\w))?",
-        lambda r, m, lang, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=past),
+        lambda r, m, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=past),
     ),
-    (r"\b(?:na het weekend|after the weekend)\b", lambda r, m, lang, past: _weekday_after(r, 0)),
+    (r"\b(?:na het weekend|after the weekend)\b", lambda r, m, past: _weekday_after(r, 0)),
     (
         r"\b(?:eind(?:e)?|end)\s+(?:van\s+|of\s+)?(?:de\s+|the\s+)?" + _NEXT_WEEK + r"\b",
-        lambda r, m, lang, past: _friday(r, weeks=1),
+        lambda r, m, past: _friday(r, weeks=1),
     ),
     (
         r"\b(?:(?:eind(?:e)?|end|later|by the end)\s+(?:van\s+|of\s+)?(?:deze|de|this|the)\s+week"
         r"|deze week(?: nog)?|this week|binnen de week|einde week|eind week)\b",
-        lambda r, m, lang, past: _friday(r),
+        lambda r, m, past: _friday(r),
     ),
     (
         r"\b(?:over|in|binnen)\s+(?:een|één|a|one)\s+week\b",
-        lambda r, m, lang, past: r + timedelta(weeks=1),
+        lambda r, m, past: r + timedelta(weeks=1),
     ),
     (
         r"\b(?:in\s+de\s+|de\s+|in\s+the\s+)?" + _NEXT_WEEK + r"\b|\bde week (?:erna|daarop)\b",
-        lambda r, m, lang, past: _friday(r, weeks=1),
+        lambda r, m, past: _friday(r, weeks=1),
     ),
     (
         r"\b(?:eind(?:e)?|end|ultimo)\s+(?:van\s+|of\s+)?(?:de\s+|the\s+)?(?:volgende|komende|next)\s+(?:maand|month)\b",
-        lambda r, m, lang, past: _last_day(_add_months(r.replace(day=1), 1)),
+        lambda r, m, past: _last_day(_add_months(r.replace(day=1), 1)),
     ),
     (
         r"\b(?:(?:eind(?:e)?|end|ultimo|by the end)\s+(?:van\s+|of\s+)?(?:de\s+|deze\s+|this\s+|the\s+)?"
         r"(?:maand|month)|month[- ]end|end of month|ultimo)\b(?!\s+" + _MONTH + ")",
-        lambda r, m, lang, past: _last_day(r),
+        lambda r, m, past: _last_day(r),
     ),
     (
         r"\b(?:begin|start|beginning|early|eerste week|first week|(?:in )?het begin)\s+(?:van\s+|of\s+)?"
         r"(?:de\s+|the\s+)?(?:volgende|komende|next)\s+(?:maand|month)\b|\bbegin\s+(?:van\s+)?de\s+maand\b"
         r"|\bearly next month\b",
-        lambda r, m, lang, past: _add_months(r.replace(day=1), 1, 7),
+        lambda r, m, past: _add_months(r.replace(day=1), 1, 7),
     ),
     (
         r"\b(?:in\s+de\s+|in\s+)?(?:volgende|komende|next)\s+(?:maand|month)\b",
-        lambda r, m, lang, past: _last_day(_add_months(r.replace(day=1), 1)),
+        lambda r, m, past: _last_day(_add_months(r.replace(day=1), 1)),
     ),
     (
         r"\b(?:eind(?:e)?|end\s+of|ultimo|eind\s+van|by the end of|late)\s+" + _MONTH + r"(?!\s*\d)",
-        lambda r, m, lang, past: (
+        lambda r, m, past: (
             _last_day(_day_month(r, 1, _MONTHS[m["month"]]) or r) if _MONTHS[m["month"]] != r.month else _last_day(r)
         ),
     ),
     (
         r"\b(?:begin|early|start\s+of|beginning\s+of|begin\s+van)\s+" + _MONTH + r"(?!\s*\d)",
-        lambda r, m, lang, past: _day_month(r, 7, _MONTHS[m["month"]]),
+        lambda r, m, past: _day_month(r, 7, _MONTHS[m["month"]]),
     ),
     (
         r"\b(?:half|medio|midden|mid|middle\s+of)[-\s]+(?:van\s+)?" + _MONTH + r"(?!\s*\d)",
-        lambda r, m, lang, past: _day_month(r, 15, _MONTHS[m["month"]]),
+        lambda r, m, past: _day_month(r, 15, _MONTHS[m["month"]]),
     ),
     (
         r"\b(?:in|during)\s+" + _MONTH.replace("|may|", "|") + r"(?!\s*\d)",
-        lambda r, m, lang, past: (
+        lambda r, m, past: (
             _last_day(_day_month(r, 1, _MONTHS[m["month"]]) or r) if _MONTHS[m["month"]] != r.month else _last_day(r)
         ),
     ),
@@ -420,7 +423,7 @@ _DATE_RULES = [
         + _NUMBER
         + r"\s+(?P<unit>werkdagen|werkdag|working days?|business days?|dagen|dag|days?|weken|week|weeks|"
         r"maanden|maand|months?)\b",
-        lambda r, m, lang, past: _resolve_duration(r, m),
+        lambda r, m, past: _resolve_duration(r, m),
     ),
 ]
 # The first five rules name a day explicitly ("15 maart", "15/03"): a weekday just before one ("vrijdag
@@ -443,7 +446,7 @@ def _blank(text, pattern):
     return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
-def _find_dates(sentence, reply, lang, past=False):
+def _find_dates(sentence, reply, past=False):
     """The dates the (lower-cased, references blanked) sentence names: [(start, end, date)] by position.
 
     ``past``: the sentence speaks of a payment made, so a weekday or a day and month are the last ones.
@@ -452,7 +455,7 @@ def _find_dates(sentence, reply, lang, past=False):
     for pattern, resolve, explicit in _DATE_RULES:
         for match in pattern.finditer(sentence):
             try:
-                value = resolve(reply, match, lang, past)
+                value = resolve(reply, match, past)
             except (ValueError, TypeError, KeyError):
                 value = None
             if value and past and value > reply:
@@ -534,7 +537,6 @@ _OUT_OF_OFFICE = _rx(
     r"auto[- ]?reply|automatic reply|autoreply|op vakantie|met vakantie|on (?:annual )?(?:leave|holiday|vacation)|"
     r"ben (?:ik )?(?:weer )?terug op|back in the office|i am away|i'm away|afwezigheidsmelding)\b"
 )
-_NEGATION = r"(?:niet|geen|nooit|not|never|no|cannot)"
 
 _PAID_RULES = [
     r"\b(?:al|reeds|allang|al lang|gisteren|eergisteren|vandaag|vanochtend|vorige week|afgelopen \w+|"
@@ -770,11 +772,11 @@ def _find_paid(sentences, reply, lang):
                 clause = lower[max(0, match.start() - 25) : match.end()].split(",")[-1]
                 if blockable and _PAID_BLOCK.search(clause):
                     continue
-                dates = [d for _s, _e, d in _find_dates(lower, reply, lang, past=True) if d <= reply]
+                dates = [d for _s, _e, d in _find_dates(lower, reply, past=True) if d <= reply]
                 return ReplySuggestion(
                     "paid",
                     date=dates[0] if dates else None,
-                    amount=_find_amount(_blank_dates(lower, reply, lang)),
+                    amount=_find_amount(_blank_dates(lower, reply)),
                     lang=lang,
                     evidence=_evidence(original),
                 )
@@ -789,17 +791,17 @@ def _find_dispute(sentences):
     return None
 
 
-def _blank_dates(lower, reply, lang):
-    for start, end, _value in _find_dates(lower, reply, lang):
+def _blank_dates(lower, reply):
+    for start, end, _value in _find_dates(lower, reply):
         lower = lower[:start] + " " * (end - start) + lower[end:]
     return lower
 
 
-def _promised_dates(lower, reply, lang):
+def _promised_dates(lower, reply):
     """The dates of the sentence a promise can name: not past, not denied, not counted from another day."""
     return [
         (start, end, value)
-        for start, end, value in _find_dates(lower, reply, lang)
+        for start, end, value in _find_dates(lower, reply)
         if value >= reply
         and not _NOT_FROM_REPLY.match(lower[end:])
         and not _DENIED_BEFORE.search(lower[:start])
@@ -819,7 +821,7 @@ def _find_promise(sentences, reply, lang):
             continue
         if _HABIT.search(lower):
             continue
-        dates = _promised_dates(lower, reply, lang)
+        dates = _promised_dates(lower, reply)
         condition = _CONDITION.search(lower) or _NOT_SOONER.search(lower)
         negated = _REFUSAL.search(lower) or _CANNOT_PAY.search(lower)
         if condition and not dates:
@@ -837,19 +839,19 @@ def _find_promise(sentences, reply, lang):
         return ReplySuggestion(
             "promise",
             date=dates[0][2] if dates else None,
-            amount=_find_amount(_blank_dates(lower, reply, lang)),
+            amount=_find_amount(_blank_dates(lower, reply)),
             lang=lang,
             evidence=_evidence(original),
         ), None
     if not note and len(" ".join(o for o, _l in sentences).split()) <= _SHORT_REPLY:
         whole = " ".join(lower for _o, lower in sentences)
-        dates = _promised_dates(whole, reply, lang)
+        dates = _promised_dates(whole, reply)
         if dates and "?" not in whole and not _NOT_A_PAYMENT.search(whole):
             evidence = " ".join(o for o, _l in sentences)
             return ReplySuggestion(
                 "promise",
                 date=dates[0][2],
-                amount=_find_amount(_blank_dates(whole, reply, lang)),
+                amount=_find_amount(_blank_dates(whole, reply)),
                 lang=lang,
                 evidence=_evidence(evidence),
             ), None
@@ -857,7 +859,12 @@ def _find_promise(sentences, reply, lang):
 
 
 def parse_reply(text, reply_date):
-    """The suggestion for this reply, received on ``reply_date`` (relative dates resolve from it)."""
+    """The suggestion for this reply, received on ``reply_date`` (relative dates resolve from it).
+
+    ``text``: the reply's body, plain text or HTML, with or without the quoted history.
+    """
+    if isinstance(reply_date, datetime.datetime):
+        reply_date = reply_date.date()
     own = strip_quoted(text)
     lang = _detect_lang(own)
     if not own:
@@ -872,7 +879,7 @@ def parse_reply(text, reply_date):
     if paid and promise and promise.date and _REST.search(promise.evidence.lower()):
         # Part paid, the rest promised: the promise of the rest is what follow-up needs.
         lower = promise.evidence.lower()
-        rest = _blank_dates(lower[_REST.search(lower).start() :], reply_date, lang)
+        rest = _blank_dates(lower[_REST.search(lower).start() :], reply_date)
         return dataclasses.replace(promise, amount=_find_amount(rest))
     if paid:
         return paid
