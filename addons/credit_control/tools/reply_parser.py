@@ -342,7 +342,8 @@ _DATE_RULES = [
     (r"\bmorgen(?:ochtend|middag|vroeg)?\b|\btomorrow\b", lambda r, m, past: r + timedelta(days=1)),
     (r"\bgisteren\b|\byesterday\b", lambda r, m, past: r - timedelta(days=1)),
     (
-        r"\b(?:vandaag|today|vanmiddag|vanavond|vanochtend|vanmorgen|this (?:afternoon|morning)|tonight)\b",
+        r"\b(?:vandaag|today|vanmiddag|vanavond|vanochtend|vanmorgen|this (?:afternoon|morning)|tonight|per omgaande|"
+        r"direct(?! debit)|meteen|onmiddellijk|right away|immediately|straight away)\b",
         lambda r, m, past: r,
     ),
     (
@@ -358,7 +359,11 @@ _DATE_RULES = [
         lambda r, m, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=True),
     ),
     (
-        r"\b(?:" + _THIS + r")?" + _WEEKDAY + r"(?:\s+(?:a\.s\.|aanstaande|as)(?!\w))?",
+        r"(?<!every )(?<!every other )(?<!each )(?<!elke )(?<!iedere )(?<!om de )\b(?:"
+        + _THIS
+        + r")?"
+        + _WEEKDAY
+        + r"(?:\s+(?:a\.s\.|aanstaande|as)(?!\w))?(?!s\b|\s+(?:om de|every)\b)",
         lambda r, m, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=past),
     ),
     (r"\b(?:na het weekend|after the weekend)\b", lambda r, m, past: _weekday_after(r, 0)),
@@ -532,10 +537,14 @@ def _find_amount(sentence):
 # What the reply says
 # ---------------------------------------------------------------------------------------------------------
 
+# An automatic reply says so, or speaks of being away now ("ik ben afwezig"); "onze boekhouder was met
+# vakantie" is a reason for paying late, not an out-of-office.
 _OUT_OF_OFFICE = _rx(
-    r"\b(?:afwezig|niet aanwezig|out of (?:the )?office|automatisch antwoord|automatische? (?:reply|melding)|"
-    r"auto[- ]?reply|automatic reply|autoreply|op vakantie|met vakantie|on (?:annual )?(?:leave|holiday|vacation)|"
-    r"ben (?:ik )?(?:weer )?terug op|back in the office|i am away|i'm away|afwezigheidsmelding)\b"
+    r"\b(?:out of (?:the )?office|automatisch antwoord|automatische? (?:reply|melding|beantwoording)|auto[- ]?reply|"
+    r"automatic reply|autoreply|afwezigheidsmelding|afwezigheidsbericht)\b"
+    r"|\b(?:ik ben|ben ik|i am|i'm|i will be|we zijn|wij zijn|we are)\b(?:\s+\w+){0,3}?\s+(?:afwezig|niet aanwezig|"
+    r"op vakantie|met vakantie|on (?:annual )?(?:leave|holiday|vacation)|away from|away until|out of (?:the )?office)\b"
+    r"|\b(?:ben (?:ik )?(?:weer )?terug op|back in the office|return to the office)\b"
 )
 
 _PAID_RULES = [
@@ -589,7 +598,7 @@ _WRONG = (
 _DISPUTE_RULES = [
     (
         "not_received",
-        r"\b(?:factuur|faktuur|invoice|bill|rekening)\b~{0,40}?\b(?:niet|nooit|never|not)\b"
+        r"\b(?:factuur|faktuur|invoice|bill|rekening)\b[^,;.!?]{0,40}?\b(?:niet|nooit|never|not)\b"
         r"~{0,20}?\b(?:ontvangen|gehad|gekregen|gezien|binnengekomen|received|got|seen)\b"
         r"|\b(?:niet|nooit|geen|never|not|no)\b~{0,25}?\b(?:ontvangen|gehad|gekregen|received|got|seen)\b"
         r"~{0,25}?\b(?:factuur|faktuur|invoice|bill)\b"
@@ -643,7 +652,8 @@ _DISPUTE_RULES = [
         r"|\b(?:dubbel|twee ?keer|2x|tweemaal|2 keer)\b~{0,10}?\b(?:gefactureerd|gefaktureerd|berekend|"
         r"in rekening|aangerekend)\b|\bdubbele factu(?:u)?r\b"
         r"|\b(?:niet|nooit|never|not)\b~{0,15}?\b(?:besteld|ordered)\b|\b(?:did not|never) order\b"
-        r"|\b(?:retour|retourzending|retourneren|teruggestuurd|teruggezonden|returned|sent back|send back)\b"
+        r"|\b(?:retour|retourzending|retourneren|teruggestuurd|teruggezonden|teruggebracht|terugbrengen|returned|"
+        r"sent back|send back|brought back|taken back)\b"
         r"|\bwrong quantit|\btoo many\b"
         r"|\b(?:charged|invoiced|billed)\b~{0,10}?\btwice\b|\bdouble (?:charged|invoiced|billed)\b"
         r"|\bduplicate (?:invoice|charge)\b"
@@ -697,6 +707,7 @@ _PAY_WORD = _rx(
     r"pay|pays|paying|payment|payments|settle|settled|settling|transfer|remit|remittance|wire|money|"
     r"payment run|be paid|be settled)\b"
     r"|\b(?:rest|restant|remaining|remainder|balance|saldo)\b~{0,30}?\b(?:volgt|follows|will follow|komt)\b"
+    r"|\bclear (?:the |our |this )?(?:balance|invoice|account|amount|debt)\b|\bvereffenen\b"
 )
 _REST = _rx(r"\b(?:de rest|het restant|het resterende|the rest|the remaining|the remainder|the balance)\b")
 _SOON = _rx(r"\b(?:zo snel mogelijk|zsm|z\.s\.m\.?|asap|as soon as possible|binnenkort|spoedig|shortly)")
