@@ -497,8 +497,8 @@ def _find_dates(sentence, reply, past=False):
 
 _NUM = r"\d{1,3}(?:[.,  ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _AMOUNT = _rx(
-    r"(?:€|eur\b|euro\b)\s*(?P<a>" + _NUM + r")(?:,-|,--)?"
-    r"|(?P<b>" + _NUM + r")(?:,-|,--)?\s*(?:€|eur\b|euro\b|euros\b)"
+    r"(?:€|£|\$|eur\b|euro\b|gbp\b|usd\b|chf\b)\s*(?P<a>" + _NUM + r")(?:,-|,--)?"
+    r"|(?P<b>" + _NUM + r")(?:,-|,--)?\s*(?:€|eur\b|euro\b|euros\b|gbp\b|usd\b|chf\b|pond\b|pounds\b)"
     r"|\b(?:bedrag|amount|saldo|balance|totaal|total|restant|rest)\s+(?:van|of)\s+(?P<c>" + _NUM + r")\b"
     r"|(?<![\d.,])(?P<d>\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{2})?|\d+[.,]\d{2})(?![\d.,]|\s*%)"
 )
@@ -580,6 +580,9 @@ _PAID_ASKED = [
     r"\b(?:our|my) (?:payment|transfer)\b~{0,30}?\b(?:received|arrived|seen)\b",
 ]
 _PAID_RULES = [(_rx(pattern), True) for pattern in _PAID_RULES] + [(_rx(pattern), False) for pattern in _PAID_ASKED]
+# "Uiterlijk vrijdag is het betaald" speaks of a payment to come, unless the customer says it is done.
+_DEADLINE = _rx(r"\b(?:uiterlijk|ten laatste|no later than)\b")
+_ALREADY = _rx(r"\b(?:al|reeds|already|gisteren|yesterday|vorige|afgelopen|last)\b")
 _PAID_BLOCK = _rx(
     r"\b(?:niet|geen|not|never|nooit|wordt|worden|zal|zullen|will|gaan|going to|be paid|moet|moeten|must|should|"
     r"have to|need to|als|if|when|wanneer|zodra|once)\b"
@@ -601,7 +604,7 @@ _DISPUTE_RULES = [
         r"\b(?:factuur|faktuur|invoice|bill|rekening)\b[^,;.!?]{0,40}?\b(?:niet|nooit|never|not)\b"
         r"~{0,20}?\b(?:ontvangen|gehad|gekregen|gezien|binnengekomen|received|got|seen)\b"
         r"|\b(?:niet|nooit|geen|never|not|no)\b~{0,25}?\b(?:ontvangen|gehad|gekregen|received|got|seen)\b"
-        r"~{0,25}?\b(?:factuur|faktuur|invoice|bill)\b"
+        r"~{0,35}?\b(?:factuur|faktuur|invoice|bill)\b"
         r"|\b(?:geen|no) (?:factuur|faktuur|invoice)\b~{0,25}?\b(?:ontvangen|gehad|gekregen|received|got)\b"
         r"|\b(?:als|zodra|wanneer|once|when|after)\b~{0,30}?\b(?:factuur|faktuur|invoice)\b~{0,25}?"
         r"\b(?:ontvangen|hebben|binnen|received|have|get)\b"
@@ -612,7 +615,11 @@ _DISPUTE_RULES = [
     ),
     (
         "delivery",
-        r"\b(?:niet|nooit|never|not)\b~{0,20}?\b(?:geleverd|bezorgd|aangekomen|delivered|arrived|shipped)\b"
+        r"\b(?:niet|nooit|never|not)\b~{0,20}?\b(?:geleverd|bezorgd|aangekomen|toegekomen|afgeleverd|delivered|"
+        r"arrived|shipped)\b"
+        r"|\b(?:only|maar|slechts|alleen)\b~{0,15}?\b(?:\d+|two|three|four|five|six|twee|drie|vier|vijf|zes|de helft|"
+        r"half)\b~{0,25}?\b(?:received|ontvangen|geleverd|delivered|gekregen|got)\b"
+        r"|\b(?:received|ontvangen|got|gekregen)\b~{0,10}?\b\d+ (?:of|van) (?:the |de )?\d+\b"
         r"|\b(?:te laat|veel te laat|too late|late)\b~{0,15}?\b(?:geleverd|bezorgd|delivered|arrived|delivery)\b"
         r"|\blate (?:delivery|deliveries)\b|\bleverde(?:n)? te laat\b"
         r"|\bverkeerd(?:e)? (?:onderdeel|onderdelen|artikel|artikelen|product|producten|maat|type|levering)\b"
@@ -638,7 +645,9 @@ _DISPUTE_RULES = [
         "quality",
         r"\b(?:defect|defecte|defecten|kapot|kapotte|beschadigd|beschadigde|schade|stukgegaan|ondeugdelijk|"
         r"garantie|garantieclaim|kwaliteit|slechte staat|damaged|damage|defective|broken|faulty|warranty|quality|"
-        r"leaking|leaks|lekt|lekken|lekkage|roest|rusty)\b"
+        r"leaking|leaks|lekt|lekken|lekkage|roest|rusty|gebroken|gebarsten|gescheurd|krom|kromgetrokken|verbogen|"
+        r"verroest|versleten|onbruikbaar|slijtage|rammelt|rammelen|trilt|trillen|cracked|warped|scratched|"
+        r"dented|unusable|worn|corroded|noisy|rattles|rattling|vibrates)\b"
         r"|\b(?:is|zijn|was|waren|ging|gingen)\b~{0,25}?\bstuk\b|\bgarantie\w*|\bkapot gegaan\b"
         r"|\b(?:werkt|werken|werkte|werkten)\s+(?:\w+\s+)?niet\b|\bdoe[tn] het niet\b"
         r"|\b(?:does|do|did) not\s+work\b|\b(?:not|stopped) working\b",
@@ -658,7 +667,10 @@ _DISPUTE_RULES = [
         r"|\b(?:charged|invoiced|billed)\b~{0,10}?\btwice\b|\bdouble (?:charged|invoiced|billed)\b"
         r"|\bduplicate (?:invoice|charge)\b"
         r"|\b(?:only|but|maar|slechts|alleen)\b~{0,15}?\b(?:\d+|two|three|four|five|six|twee|drie|vier|vijf|zes)\b"
-        r"~{0,15}?\b(?:ordered|besteld|received|ontvangen|geleverd|delivered)\b|\bonly (?:ordered|received)\b"
+        r"~{0,15}?\b(?:ordered|besteld)\b|\bonly ordered\b"
+        r"|\b\d+\b[^,;.!?]{0,30}?\b(?:berekend|gefactureerd|aangerekend|charged|invoiced|billed)\b~{0,40}?\b\d+\b"
+        r"~{0,20}?\b(?:gehad|ontvangen|gekregen|geleverd|besteld|received|got|ordered|delivered)\b"
+        r"|\b(?:charged|invoiced|billed|berekend|gefactureerd)\b~{0,15}?\b(?:for|voor)\s+\d+\b~{0,30}?\b(?:only|maar|slechts)\b"
         r"|\b(?:\d+|\w+) instead of (?:\d+|\w+)\b|\b(?:\d+) in plaats van (?:\d+)\b",
     ),
     (
@@ -673,7 +685,10 @@ _DISPUTE_RULES = [
         r"|\b(?:wrong|incorrect) (?:price|prices|discount|rate|amount)\b|\bovercharged\b"
         r"|\b(?:agreed|quoted) (?:price|prices|discount|rate)\b|\bprice difference\b"
         r"|\btoo expensive\b|\bmissing discount\b|\bour discount\b|\bprices? (?:we|you) (?:agreed|quoted)\b"
-        r"|\b(?:prijs|prijzen|korting|kortingen|tarief|price|prices|discount)\b~{0,40}?\b(?:niet|not)\b"
+        r"|\b(?:prijs|prijzen|korting|kortingen|tarief|uurloon|uurlonen|arbeidsloon|price|prices|discount|labour|"
+        r"labor|hourly rate)\b~{0,40}?\b(?:niet|not)\b"
+        r"|\b(?:full|list|normal|volle|normale) (?:price|prijs)\b|\bvolle prijs\b|\bbrutoprijs\b"
+        r"|\b(?:meer|more)\b~{0,15}?\b(?:berekend|aangerekend|charged)\b~{0,20}?\b(?:dan|than)\b"
         r"|\b(?:our records show|according to our records|volgens onze (?:administratie|boekhouding))\b~{0,40}?\d"
         r"|\bniet de afspraak\b|\bnot (?:what was|as) agreed\b",
     ),
@@ -693,7 +708,12 @@ _DISPUTE_RULES = [
         r"|\b(?:factuur|invoice)\b~{0,40}?\b(?:op naam van|tenaamstelling|aanpassen|corrigeren|wijzigen|"
         r"in the name of|amend|correct|reissue|re-issue)\b|\b(?:gecorrigeerde|nieuwe|aangepaste) factuur\b"
         r"|\b(?:corrected|amended|new) invoice\b|\bwhy\b~{0,20}?\b(?:charged|invoiced|billed)\b"
-        r"|\bwaarom\b~{0,30}?\b(?:gefactureerd|berekend|aangerekend|in rekening)\b",
+        r"|\bwaarom\b~{0,30}?\b(?:gefactureerd|berekend|aangerekend|in rekening)\b"
+        r"|\bnot our invoice\b|\bniet (?:onze|van ons|voor ons)\b~{0,10}?\bfactuur\b"
+        r"|\bwrong (?:company|customer|firm)\b|\bverkeerde (?:klant|firma|bedrijf|debiteur)\b"
+        r"|\b(?:po|purchase order|inkooporder)(?: number| nummer| nr)?\b~{0,30}?\b(?:missing|ontbreekt|required|needed|"
+        r"nodig|vermelden|on the invoice|op de factuur)\b|\b(?:need|needs|require|requires|nodig)\b~{0,20}?"
+        r"\b(?:po|purchase order|inkooporder)\b|\b(?:specificatie|specification)\b",
     ),
 ]
 _DISPUTE_RULES = [(reason, _rx(pattern)) for reason, pattern in _DISPUTE_RULES]
@@ -708,6 +728,9 @@ _PAY_WORD = _rx(
     r"payment run|be paid|be settled)\b"
     r"|\b(?:rest|restant|remaining|remainder|balance|saldo)\b~{0,30}?\b(?:volgt|follows|will follow|komt)\b"
     r"|\bclear (?:the |our |this )?(?:balance|invoice|account|amount|debt)\b|\bvereffenen\b"
+    r"|\b(?:op|on|in) (?:jullie|uw|je|de|your|the) (?:rekening|account|bank account)\b"
+    r"|\b(?:uiterlijk|ten laatste|no later than)\b~{0,30}?\b(?:betaald|voldaan|overgemaakt|paid|settled)\b"
+    r"|\bbe (?:transferred|wired|remitted)\b"
 )
 _REST = _rx(r"\b(?:de rest|het restant|het resterende|the rest|the remaining|the remainder|the balance)\b")
 _SOON = _rx(r"\b(?:zo snel mogelijk|zsm|z\.s\.m\.?|asap|as soon as possible|binnenkort|spoedig|shortly)")
@@ -727,6 +750,7 @@ _HABIT = _rx(
     r"\b(?:altijd|normaal|normaliter|gewoonlijk|standaard|always|normally|usually|generally|as per our terms|"
     r"volgens onze (?:\w+ )?voorwaarden|according to our terms)\b"
 )
+_DURATION = _rx(r"(?:binnen|within|in|over|na|after|uiterlijk)\b")
 _NOT_FROM_REPLY = _rx(
     r"^\s*(?:of|after|from|na|vanaf|from the)?\s*(?:the |de )?(?:invoice date|date of (?:the )?invoice|factuurdatum|"
     r"levering|delivery|ontvangst|receipt)"
@@ -783,6 +807,8 @@ def _find_paid(sentences, reply, lang):
                 clause = lower[max(0, match.start() - 25) : match.end()].split(",")[-1]
                 if blockable and _PAID_BLOCK.search(clause):
                     continue
+                if _DEADLINE.search(lower) and not _ALREADY.search(lower):
+                    continue  # "uiterlijk 5 februari is alles voldaan": a payment to come
                 dates = [d for _s, _e, d in _find_dates(lower, reply, past=True) if d <= reply]
                 return ReplySuggestion(
                     "paid",
@@ -830,9 +856,12 @@ def _find_promise(sentences, reply, lang):
         if _PLAN.search(lower):
             note = note or ("plan", original)
             continue
-        if _HABIT.search(lower):
-            continue
         dates = _promised_dates(lower, reply)
+        if _HABIT.search(lower):
+            # "We always pay within 60 days" is a term; "die betaalt altijd op het einde van de maand" dates it.
+            dates = [d for d in dates if not _DURATION.match(lower[d[0] : d[1]])]
+            if not dates:
+                continue
         condition = _CONDITION.search(lower) or _NOT_SOONER.search(lower)
         negated = _REFUSAL.search(lower) or _CANNOT_PAY.search(lower)
         if condition and not dates:
@@ -854,7 +883,8 @@ def _find_promise(sentences, reply, lang):
             lang=lang,
             evidence=_evidence(original),
         ), None
-    if not note and len(" ".join(o for o, _l in sentences).split()) <= _SHORT_REPLY:
+    short = len(" ".join(o for o, _l in sentences).split()) <= _SHORT_REPLY
+    if short and not note and not any(_PAY_WORD.search(lower) for _o, lower in sentences):
         whole = " ".join(lower for _o, lower in sentences)
         dates = _promised_dates(whole, reply)
         if dates and "?" not in whole and not _NOT_A_PAYMENT.search(whole):
@@ -889,9 +919,14 @@ def parse_reply(text, reply_date):
     promise, note = _find_promise(sentences, reply_date, lang)
     if paid and promise and promise.date and _REST.search(promise.evidence.lower()):
         # Part paid, the rest promised: the promise of the rest is what follow-up needs.
-        lower = promise.evidence.lower()
-        rest = _blank_dates(lower[_REST.search(lower).start() :], reply_date)
-        return dataclasses.replace(promise, amount=_find_amount(rest))
+        lower = _sentences(promise.evidence)[0][1]
+        tail = lower[_REST.search(lower).start() :]
+        dates = _promised_dates(tail, reply_date)
+        return dataclasses.replace(
+            promise,
+            date=dates[0][2] if dates else promise.date,
+            amount=_find_amount(_blank_dates(tail, reply_date)),
+        )
     if paid:
         return paid
     dispute = _find_dispute(sentences)
