@@ -847,7 +847,8 @@ def _promised_dates(lower, reply):
 
 
 def _find_promise(sentences, reply, lang):
-    """(suggestion or None, note): a promise; else why a payment sentence was none (refusal, cannot pay)."""
+    """(suggestion, note, sentence): a promise and its lower-cased sentence; else ``(None, note, None)`` with why
+    a payment sentence was none (refusal, cannot pay, plan)."""
     note = None
     for original, lower in sentences:
         pay = _PAY_WORD.search(lower)
@@ -876,27 +877,39 @@ def _find_promise(sentences, reply, lang):
             continue
         if dates and lower.rstrip().endswith("?") and re.search(r"\b(?:kan|mag|kunnen|can|could|may)\b", lower):
             continue  # "Mogen we op 15 maart betalen?" asks, it does not promise
-        return ReplySuggestion(
-            "promise",
-            date=dates[0][2] if dates else None,
-            amount=_find_amount(_blank_dates(lower, reply)),
-            lang=lang,
-            evidence=_evidence(original),
-        ), None
+        return (
+            ReplySuggestion(
+                "promise",
+                date=dates[0][2] if dates else None,
+                amount=_find_amount(_blank_dates(lower, reply)),
+                lang=lang,
+                evidence=_evidence(original),
+            ),
+            None,
+            lower,
+        )
     short = len(" ".join(o for o, _l in sentences).split()) <= _SHORT_REPLY
     if short and not note and not any(_PAY_WORD.search(lower) for _o, lower in sentences):
         whole = " ".join(lower for _o, lower in sentences)
         dates = _promised_dates(whole, reply)
         if dates and "?" not in whole and not _NOT_A_PAYMENT.search(whole):
             evidence = " ".join(o for o, _l in sentences)
-            return ReplySuggestion(
-                "promise",
-                date=dates[0][2],
-                amount=_find_amount(_blank_dates(whole, reply)),
-                lang=lang,
-                evidence=_evidence(evidence),
-            ), None
-    return None, note
+            return (
+                ReplySuggestion(
+                    "promise",
+                    date=dates[0][2],
+                    amount=_find_amount(_blank_dates(whole, reply)),
+                    lang=lang,
+                    evidence=_evidence(evidence),
+                ),
+                None,
+                whole,
+            )
+    return None, note, None
+
+
+# What a customer has to say is at the start of the reply; reading more only costs time.
+_MAX_CHARS = 5000
 
 
 def parse_reply(text, reply_date):
@@ -906,7 +919,7 @@ def parse_reply(text, reply_date):
     """
     if isinstance(reply_date, datetime.datetime):
         reply_date = reply_date.date()
-    own = strip_quoted(text)
+    own = strip_quoted(text)[:_MAX_CHARS]
     lang = _detect_lang(own)
     if not own:
         return ReplySuggestion(None, lang=lang)
@@ -916,11 +929,10 @@ def parse_reply(text, reply_date):
     if ooo:
         return ReplySuggestion(None, lang=lang, evidence=_evidence(ooo.group()))
     paid = _find_paid(sentences, reply_date, lang)
-    promise, note = _find_promise(sentences, reply_date, lang)
-    if paid and promise and promise.date and _REST.search(promise.evidence.lower()):
+    promise, note, promised = _find_promise(sentences, reply_date, lang)
+    if paid and promise and promise.date and _REST.search(promised):
         # Part paid, the rest promised: the promise of the rest is what follow-up needs.
-        lower = _sentences(promise.evidence)[0][1]
-        tail = lower[_REST.search(lower).start() :]
+        tail = promised[_REST.search(promised).start() :]
         dates = _promised_dates(tail, reply_date)
         return dataclasses.replace(
             promise,
