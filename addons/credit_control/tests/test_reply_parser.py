@@ -47,6 +47,11 @@ class TestReplyParserText(BaseCase):
         self.assertEqual(strip_quoted("Next Friday.\n\nSent from my iPhone"), "Next Friday.")
         self.assertEqual(strip_quoted("Paid.\n-- \nTom Kelly | Kelly Fleet"), "Paid.")
         self.assertEqual(strip_quoted("Kind regards,\nTom"), "Kind regards,\nTom", "a closing alone is all there is")
+        self.assertEqual(
+            strip_quoted("Hallo Linda,\nBedankt, betalen we vrijdag."), "Hallo Linda,\nBedankt, betalen we vrijdag."
+        )
+        self.assertEqual(strip_quoted("Paid.\nThanks,\nTom"), "Paid.")
+        self.assertEqual(strip_quoted("Betalen we vrijdag.\nMvg Peter de Boer\n3542 AD Utrecht"), "Betalen we vrijdag.")
 
     def test_html_gives_plain_text_without_the_blockquote(self):
         html = (

@@ -100,12 +100,13 @@ _SIGNATURE = _rx(
     r"(verzonden|verstuurd) (vanaf|vanuit|met|via) .*|sent from .*|get outlook for .*|download outlook .*)$",
     re.I,
 )
+# A closing line is the formula alone, or with the sender's name: "Bedankt, we betalen vrijdag" is no closing.
 _CLOSING = _rx(
-    r"^\s*((met )?(vriendelijke|hartelijke|beste|vr\.?) ?groet(en)?|m\.?v\.?g\.?|groet(en|jes)?|"
-    r"(with )?(kind|best|warm|warmest) regards|regards|best wishes|best|cheers|thanks( and regards)?|"
-    r"thank you|many thanks|yours (sincerely|faithfully|truly)|sincerely|hoogachtend|"
-    r"alvast bedankt|bij voorbaat dank|dank u|dank je|bedankt)\b[\s,.!]*(\S.{0,40})?$",
-    re.I,
+    r"^\s*(?i:(?:met )?(?:vriendelijke|hartelijke|beste|vr\.?) ?groet(?:en)?|m\.?v\.?g\.?|groet(?:en|jes)?|"
+    r"(?:with )?(?:kind|best|warm|warmest) regards|regards|best wishes|best|cheers|thanks(?: and regards)?|"
+    r"thank you|many thanks|yours (?:sincerely|faithfully|truly)|sincerely|hoogachtend|"
+    r"alvast bedankt|bij voorbaat dank|dank u|dank je|bedankt)\b[\s,.!]*"
+    r"(?:[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|de|van|der|den|het|ter|ten|la|le)){0,4})?\s*$"
 )
 
 
