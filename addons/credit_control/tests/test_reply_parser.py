@@ -5,6 +5,8 @@ from odoo.tests import BaseCase, tagged
 from odoo.tools.misc import file_path
 
 from odoo.addons.credit_control.tools.reply_parser import (
+    KINDS,
+    REASONS,
     ReplySuggestion,
     evaluate,
     is_correct,
@@ -350,6 +352,19 @@ class TestReplyParserLabelledSet(BaseCase):
                 with self.subTest(labelled_set=name, kind=kind):
                     self.assertGreaterEqual(int(result["stats"][kind]["precision"] * 100 + 1e-9), precision)
                     self.assertGreaterEqual(int(result["stats"][kind]["recall"] * 100 + 1e-9), recall)
+
+    def test_every_suggestion_is_well_formed_and_stripping_twice_changes_nothing(self):
+        for row in self._rows("replies.csv") + self._rows("replies_holdout.csv"):
+            suggestion = parse_reply(row["text"], row["reply_date"])
+            with self.subTest(id=row["id"]):
+                self.assertIn(suggestion.kind, (None, *KINDS))
+                self.assertEqual(suggestion.reason in REASONS, suggestion.kind == "dispute")
+                self.assertTrue(suggestion.date is None or suggestion.kind in ("promise", "paid"))
+                self.assertTrue(suggestion.kind is None or suggestion.evidence)
+                self.assertIn(suggestion.evidence.rstrip("."), " ".join(strip_quoted(row["text"]).split()))
+                own = strip_quoted(row["text"])
+                self.assertEqual(strip_quoted(own), own)
+                self.assertEqual(parse_reply(own, row["reply_date"]), suggestion)
 
     def test_a_promise_counts_only_with_its_date_and_amount(self):
         row = {"kind": "promise", "date": date(2026, 12, 4), "amount": 500.0, "reason": None}

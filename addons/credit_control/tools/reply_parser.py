@@ -925,10 +925,9 @@ def parse_reply(text, reply_date):
     if not own:
         return ReplySuggestion(None, lang=lang)
     sentences = _sentences(own)
-    whole = " ".join(lower for _original, lower in sentences)
-    ooo = _OUT_OF_OFFICE.search(whole)
-    if ooo:
-        return ReplySuggestion(None, lang=lang, evidence=_evidence(ooo.group()))
+    for original, lower in sentences:
+        if _OUT_OF_OFFICE.search(lower):
+            return ReplySuggestion(None, lang=lang, evidence=_evidence(original))
     paid = _find_paid(sentences, reply_date, lang)
     promise, note, promised = _find_promise(sentences, reply_date, lang)
     if paid and promise and promise.date and _REST.search(promised):
