@@ -233,6 +233,18 @@ def _friday(day, weeks=0):
     return max(friday, day)
 
 
+def _week_friday(reply, week):
+    """The Friday of ISO week ``week`` ("week 26"), this year's or, when it has passed, next year's."""
+    for year in (reply.year, reply.year + 1):
+        try:
+            friday = date.fromisocalendar(year, week, 5)
+        except ValueError:
+            continue
+        if friday >= reply:
+            return friday
+    return None
+
+
 def _day_month(reply, day, month, year=None):
     """Day and month (and year); without a year, a date before the reply date is next year's."""
     if year is None:
@@ -368,6 +380,14 @@ _DATE_RULES = [
         lambda r, m, past: _weekday_after(r, _WEEKDAYS[m["weekday"]], past=past),
     ),
     (r"\b(?:na het weekend|after the weekend)\b", lambda r, m, past: _weekday_after(r, 0)),
+    (
+        r"\b(?:week|wk)\.?\s*(?P<w>\d{1,2})\b(?!\s*(?:dagen|days|weken|weeks))",
+        lambda r, m, past: _week_friday(r, int(m["w"])),
+    ),
+    (
+        r"(?<=\d )(?:now|nu)\b|\b(?:half|de helft|een deel|part) (?:now|nu)\b|\b(?:right now|nu meteen|nu direct)\b",
+        lambda r, m, past: r,
+    ),
     (
         r"\b(?:eind(?:e)?|end)\s+(?:van\s+|of\s+)?(?:de\s+|the\s+)?" + _NEXT_WEEK + r"\b",
         lambda r, m, past: _friday(r, weeks=1),
@@ -586,14 +606,14 @@ _DEADLINE = _rx(r"\b(?:uiterlijk|ten laatste|no later than)\b")
 _ALREADY = _rx(r"\b(?:al|reeds|already|gisteren|yesterday|vorige|afgelopen|last)\b")
 _PAID_BLOCK = _rx(
     r"\b(?:niet|geen|not|never|nooit|wordt|worden|zal|zullen|will|gaan|going to|be paid|moet|moeten|must|should|"
-    r"have to|need to|als|if|when|wanneer|zodra|once)\b"
+    r"have to|need to|als|if|when|wanneer|zodra|once|thought|dacht|dachten|assumed|ervan uit)\b"
 )
 
 # Dispute rules by reason, the more specific first: the first reason that matches wins.
 _GOODS = (
     r"(?:goederen|onderdelen|onderdeel|artikelen|artikel|spullen|levering|zending|bestelling|pakket|producten|"
     r"materiaal|banden|remschijven|remblokken|accu's|accu|filters|goods|parts|part|items|item|order|shipment|"
-    r"delivery|package|products|tyres|tires|pallet)"
+    r"delivery|package|products|tyres|tires|pallet|pallets|boxes|box|dozen|doos|colli)"
 )
 _WRONG = (
     r"(?:klopt niet|kloppen niet|niet klopt|niet kloppen|klopt gewoon niet|verkeerd|fout|onjuist|niet juist|"
@@ -607,6 +627,8 @@ _DISPUTE_RULES = [
         r"|\b(?:niet|nooit|geen|never|not|no)\b~{0,25}?\b(?:ontvangen|gehad|gekregen|received|got|seen)\b"
         r"~{0,35}?\b(?:factuur|faktuur|invoice|bill)\b"
         r"|\b(?:geen|no) (?:factuur|faktuur|invoice)\b~{0,25}?\b(?:ontvangen|gehad|gekregen|received|got)\b"
+        r"|\b(?:niet|nooit|never)\b~{0,15}?\b(?:factuur|faktuur|invoice)\b~{0,30}?\b(?:ontvangen|gehad|gekregen|gezien|"
+        r"received|got)\b"
         r"|\b(?:als|zodra|wanneer|once|when|after)\b~{0,30}?\b(?:factuur|faktuur|invoice)\b~{0,25}?"
         r"\b(?:ontvangen|hebben|binnen|received|have|get)\b"
         r"|\b(?:resend|re-send|send it again|send again|opnieuw (?:sturen|versturen|mailen|toesturen)|nogmaals "
@@ -625,13 +647,15 @@ _DISPUTE_RULES = [
         r"|\blate (?:delivery|deliveries)\b|\bleverde(?:n)? te laat\b"
         r"|\bverkeerd(?:e)? (?:onderdeel|onderdelen|artikel|artikelen|product|producten|maat|type|levering)\b"
         r"|\bverkeerd geleverd\b|\bwrong (?:part|parts|item|items|product|products|goods|size|type|delivery)\b"
+        r"|\b(?:received|got|kregen|gekregen|ontvangen|geleverd|delivered|sent|gestuurd|stuurden)\b~{0,10}?"
+        r"\b(?:the |de |het |a |een )?(?:wrong|verkeerde?)\b"
         r"|\b(?:backorder|back order|back-order|deellevering|partial delivery|niet compleet|incompleet|incomplete)\b"
         r"|\b" + _GOODS + r"\b~{0,30}?\b(?:ontbreekt|ontbreken|ontbrak|ontbraken|missing)\b"
         r"|\b(?:ontbreekt|ontbreken|ontbrak|ontbraken|missing)\b~{0,30}?\b" + _GOODS + r"\b"
         r"|\b(?:\d+|twee|drie|two|three) (?:stuks|pieces|pcs)\b~{0,15}?\b(?:ontbreken|missing|te weinig)\b"
         r"|\b" + _GOODS + r"\b~{0,40}?\b(?:niet|nooit|not|never)\b~{0,15}?\b(?:ontvangen|binnen|"
         r"gekregen|received|arrived)\b"
-        r"|\b(?:niet|nooit|not|never)\b~{0,20}?\b(?:ontvangen|gekregen|received)\b~{0,25}?\b"
+        r"|\b(?:niet|nooit|not|never)\b~{0,20}?\b(?:ontvangen|gekregen|received)\b~{0,35}?\b"
         + _GOODS
         + r"\b|\b(?:wachten|waiting|wait)\b~{0,20}?\b(?:op|for)\b~{0,10}?\b"
         + _GOODS
@@ -649,6 +673,7 @@ _DISPUTE_RULES = [
         r"leaking|leaks|lekt|lekken|lekkage|roest|rusty|gebroken|gebarsten|gescheurd|krom|kromgetrokken|verbogen|"
         r"verroest|versleten|onbruikbaar|slijtage|rammelt|rammelen|trilt|trillen|cracked|warped|scratched|"
         r"dented|unusable|worn|corroded|noisy|rattles|rattling|vibrates)\b"
+        r"|\bgaf\b~{0,25}?\bde geest\b|\bde geest gegeven\b|\bdead on arrival\b|\b(?:died|failed|broke) after\b"
         r"|\b(?:is|zijn|was|waren|ging|gingen)\b~{0,25}?\bstuk\b|\bgarantie\w*|\bkapot gegaan\b"
         r"|\b(?:werkt|werken|werkte|werkten)\s+(?:\w+\s+)?niet\b|\bdoe[tn] het niet\b"
         r"|\b(?:does|do|did) not\s+work\b|\b(?:not|stopped) working\b",
@@ -690,6 +715,10 @@ _DISPUTE_RULES = [
         r"labor|hourly rate)\b~{0,40}?\b(?:niet|not)\b"
         r"|\b(?:full|list|normal|volle|normale) (?:price|prijs)\b|\bvolle prijs\b|\bbrutoprijs\b"
         r"|\b(?:meer|more)\b~{0,15}?\b(?:berekend|aangerekend|charged)\b~{0,20}?\b(?:dan|than)\b"
+        r"|\b(?:free|gratis|franco)\b~{0,30}?\b(?:charged|berekend|aangerekend|in rekening)\b"
+        r"|\b(?:charged|berekend|aangerekend)\b~{0,20}?\b(?:shipping|verzendkosten|transportkosten|vrachtkosten)\b"
+        r"|\b(?:total|totaal|bedrag|amount|prijs|price)\b~{0,30}?\b(?:does not match|do not match|komt niet overeen|"
+        r"niet overeen|wijkt af)\b"
         r"|\b(?:our records show|according to our records|volgens onze (?:administratie|boekhouding))\b~{0,40}?\d"
         r"|\bniet de afspraak\b|\bnot (?:what was|as) agreed\b",
     ),
@@ -714,7 +743,9 @@ _DISPUTE_RULES = [
         r"|\bwrong (?:company|customer|firm)\b|\bverkeerde (?:klant|firma|bedrijf|debiteur)\b"
         r"|\b(?:po|purchase order|inkooporder)(?: number| nummer| nr)?\b~{0,30}?\b(?:missing|ontbreekt|required|needed|"
         r"nodig|vermelden|on the invoice|op de factuur)\b|\b(?:need|needs|require|requires|nodig)\b~{0,20}?"
-        r"\b(?:po|purchase order|inkooporder)\b|\b(?:specificatie|specification)\b",
+        r"\b(?:po|purchase order|inkooporder)\b|\b(?:specificatie|specification)\b"
+        r"|\bnot for us\b|\bniet voor ons\b|\bnot ours\b|\b(?:previous|former|vorige|oude) (?:owner|eigenaar)\b"
+        r"|\bnew ownership\b|\bnieuwe eigenaar\b|\b(?:factuur|invoice)\b~{0,30}?\b(?:splitsen|split)\b",
     ),
 ]
 _DISPUTE_RULES = [(reason, _rx(pattern)) for reason, pattern in _DISPUTE_RULES]
@@ -732,8 +763,10 @@ _PAY_WORD = _rx(
     r"|\b(?:op|on|in) (?:jullie|uw|je|de|your|the) (?:rekening|account|bank account)\b"
     r"|\b(?:uiterlijk|ten laatste|no later than)\b~{0,30}?\b(?:betaald|voldaan|overgemaakt|paid|settled)\b"
     r"|\bbe (?:transferred|wired|remitted)\b"
+    r"|\b(?:regelen|regel|in orde (?:maken|brengen)|sort (?:it |this |that )?out|take care of|arrange|process)\b"
 )
 _REST = _rx(r"\b(?:de rest|het restant|het resterende|the rest|the remaining|the remainder|the balance)\b")
+_BACK_REFERENCE = _rx(r"^(?:it|this|that|het|dat|dit)\b~{0,15}?\b(?:will|wordt|zal|gaat|komt)\b")
 _SOON = _rx(r"\b(?:zo snel mogelijk|zsm|z\.s\.m\.?|asap|as soon as possible|binnenkort|spoedig|shortly)")
 _CONDITION = _rx(
     r"\b(?:pas|eerst|only)\s+(?:als|wanneer|nadat|zodra|na ontvangst|when|after|once|if)\b"
@@ -851,8 +884,11 @@ def _find_promise(sentences, reply, lang):
     """(suggestion, note, sentence): a promise and its lower-cased sentence; else ``(None, note, None)`` with why
     a payment sentence was none (refusal, cannot pay, plan)."""
     note = None
+    previous_pay = False
     for original, lower in sentences:
-        pay = _PAY_WORD.search(lower)
+        # "Sorry for the late payment. It will be done by Wednesday.": the second sentence speaks of the first's.
+        pay = _PAY_WORD.search(lower) or (previous_pay and _BACK_REFERENCE.search(lower))
+        previous_pay = bool(_PAY_WORD.search(lower))
         if not pay:
             continue
         if _PLAN.search(lower):
@@ -876,8 +912,6 @@ def _find_promise(sentences, reply, lang):
             continue
         if not dates and not _SOON.search(lower):
             continue
-        if dates and lower.rstrip().endswith("?") and re.search(r"\b(?:kan|mag|kunnen|can|could|may)\b", lower):
-            continue  # "Mogen we op 15 maart betalen?" asks, it does not promise
         return (
             ReplySuggestion(
                 "promise",
