@@ -27,10 +27,10 @@ The rules, in the order they decide:
 - Dates resolve against the reply's date. A named period resolves to its last (working) day, since a
   promise is broken only when its date has passed: "volgende week" is the Friday of next week, "deze
   week" this week's Friday, "eind van de maand" and "volgende maand" the month's last day, "begin
-  volgende maand" the 7th, "half maart" the 15th. A weekday is the next one after the reply date ("next
-  Friday" too), "volgende week vrijdag" the Friday of next week. Numeric dates are day/month in both
-  languages; month/day only when day/month is impossible ("03/15"). A day and month without a year that
-  lie before the reply date are next year's.
+  volgende maand" the 7th, "half maart" the 15th, "week 26" that ISO week's Friday. A weekday is the next
+  one after the reply date ("next Friday" too), "volgende week vrijdag" the Friday of next week. Numeric
+  dates are day/month in both languages; month/day only when day/month is impossible ("03/15"). A day
+  and month without a year that lie before the reply date are next year's.
 - A *credit note* the customer waits for, with no other complaint named, is a dispute on the price: a
   credit note corrects what was invoiced. Goods sent back ("retour") are a quantity dispute; "not
   ordered" too (invoiced goods the customer did not order).
