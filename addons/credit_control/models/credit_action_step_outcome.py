@@ -30,11 +30,10 @@ class CreditActionStepOutcome(models.Model):
     own_message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
     message_id = fields.Many2one(
         "mail.message",
-        string="Message",
         compute="_compute_message_id",
         help="The letter, text message or email the step posted in the customer's chatter.",
     )
-    activity_id = fields.Many2one("mail.activity", string="Activity", readonly=True, ondelete="set null")
+    activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null")
 
     @api.depends("own_message_id", "channel", "state", "action_id.mail_message_id")
     def _compute_message_id(self):

@@ -130,7 +130,6 @@ class CreditPolicyLevel(models.Model):
         "Every step's outcome is shown on the action; if one fails, none is taken and the action fails.",
     )
     preferred_channel_only = fields.Boolean(
-        string="Preferred Channel Only",
         help="Take only one of this level's steps (the main step or an additional one): the one on the "
         "customer's preferred channel, else the main step.",
     )
