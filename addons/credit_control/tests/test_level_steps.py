@@ -129,6 +129,9 @@ class TestLevelSteps(CreditControlCommon):
         self.assertEqual((call.channel, call.state, call.activity_id), ("phone", "done", activity))
         # the call is logged like a phone action's
         self.assertEqual(action.with_user(self.collector).action_log_call()["res_model"], "credit.action.call")
+        self.env["credit.action.call"].with_user(self.collector)._log(action, "reached", note="Betaalt vrijdag")
+        self.assertEqual((action.call_outcome, action.call_note), ("reached", "Betaalt vrijdag"))
+        self.assertFalse(activity.exists(), "the call's activity is done once logged")
         self.assertEqual(action.run_id.sms_count, 1)
 
     # ------------------------------------------------------------------
