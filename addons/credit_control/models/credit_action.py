@@ -281,10 +281,12 @@ class CreditAction(models.Model):
         self.ensure_one()
         if channel not in CONTACT_CHANNELS or self.channel not in CONTACT_CHANNELS:
             return False
+        # the templates of the level's step on that channel, else the level's (see ``_credit_step_source``)
+        source = self._credit_step_source(channel)
         if channel == "email":
-            return bool(self.level_id.mail_template_id)
+            return bool(source.mail_template_id)
         if channel in ("sms", "whatsapp"):
-            return bool(self.level_id.sms_template_id)
+            return bool(source.sms_template_id)
         return True
 
     def action_use_suggested_channel(self):
@@ -378,7 +380,8 @@ class CreditAction(models.Model):
     def action_log_call(self):
         """Log the call of this phone action and its outcome."""
         self.ensure_one()
-        if self.channel != "phone":
+        # a phone action, or an action whose level also calls (an additional call step)
+        if self.channel != "phone" and not self.call_activity_id:
             raise UserError(self.env._("Only phone actions have a call to log."))
         if not self.env.user.has_group("credit_control.group_credit_control_user"):
             raise AccessError(self.env._("Only credit control staff can work the follow-up worklist."))
@@ -588,7 +591,16 @@ class CreditAction(models.Model):
         ``_portal_ensure_token`` writes a missing token through ``account.move.write`` (the move's line sync,
         its tracking), about 20 ms per invoice: half the daily run was spent there, once for every invoice
         reminded for the first time. The token is the one it would write (a random UUID)."""
-        reminders = self.filtered(lambda a: a.channel in REMINDER_CHANNELS and not a.arrangement_check)
+        reminders = self.filtered(
+            lambda a: (
+                not a.arrangement_check
+                and (
+                    a.channel in REMINDER_CHANNELS
+                    # an additional reminder step of the level (a letter, a text message) carries the link too
+                    or any(channel in REMINDER_CHANNELS for channel in a._credit_additional_steps().mapped("channel"))
+                )
+            )
+        )
         invoices = self.env["account.move"].sudo()
         for action in reminders:
             invoices |= action._credit_payment_invoice()

@@ -30,8 +30,26 @@ class EmailPost(NamedTuple):
     attachments: models.BaseModel
 
 
+class CreditStepError(UserError):
+    """An additional step of an action failed: the whole action fails (its savepoint undone), with the step
+    named in its reason and the step's failed outcome recorded (see ``_record_failure``)."""
+
+    def __init__(self, message, step):
+        super().__init__(message)
+        self.step = step
+
+
 class CreditAction(models.Model):
     _inherit = "credit.action"
+
+    step_outcome_ids = fields.One2many(
+        "credit.action.step.outcome",
+        "action_id",
+        string="Step Outcomes",
+        readonly=True,
+        help="What each step of the level produced (the main step and the additional ones), for the levels "
+        "with additional steps.",
+    )
 
     # ------------------------------------------------------------------
     # Execution
@@ -49,7 +67,8 @@ class CreditAction(models.Model):
         # the story may have changed since the proposal: a paused or paid item's step is not taken
         todo -= todo._credit_withdraw_paused()
         todo -= todo._credit_withdraw_settled_checks()
-        emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
+        # the email of each action: its main step's, or an additional email step's (at most one per action)
+        emails = todo.filtered(lambda a: a._credit_has_email() and a.id not in edited)
         todo._credit_ensure_payment_tokens()
         try:
             with self.env.cr.savepoint():
@@ -130,7 +149,12 @@ class CreditAction(models.Model):
     def _record_failure(self, error):
         if not isinstance(error, UserError):
             _logger.warning("credit_control: action %s failed", self.id, exc_info=True)
-        self.sudo().write({"state": "failed", "result": self._failure_reason(error)})
+        reason = self._failure_reason(error)
+        self.sudo().write({"state": "failed", "result": reason})
+        if self._credit_records_outcomes():
+            # the steps taken were undone with the action's savepoint: only the failure is kept
+            step = error.step if isinstance(error, CreditStepError) else self.env["credit.policy.level.step"]
+            self._credit_record_outcome(step, step.channel or self.channel, reason, state="failed")
 
     def _failure_reason(self, error):
         """The error in plain words: a user error as it is, anything else with the step that failed."""
@@ -149,7 +173,7 @@ class CreditAction(models.Model):
         rendered = {}
         self.env.cr.cache[COMPILED_QWEB_CACHE] = {}
         try:
-            for template, actions in self.grouped(lambda a: a.level_id.mail_template_id).items():
+            for template, actions in self.grouped(lambda a: a._credit_step_source("email").mail_template_id).items():
                 if template:
                     rendered.update(template._generate_template(actions.ids, ("subject", "body_html")))
         finally:
@@ -169,7 +193,8 @@ class CreditAction(models.Model):
         # the next level's gap counts from the day this step is taken (not before the day it was due)
         self.line_ids._credit_write_followup({"credit_level_id": level.id, "credit_level_date": max(self.date, today)})
         results = []
-        if self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders():
+        plan_instead = self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders()
+        if plan_instead:
             results.append(self._execute_plan_proposal())
         elif self.channel == "email":
             results.append(self._execute_email(rendered, email_posts))
@@ -183,6 +208,15 @@ class CreditAction(models.Model):
             results.append(self._execute_sms())
         elif self.channel == "whatsapp":
             results.append(self._execute_whatsapp())
+        if self._credit_records_outcomes():
+            main = self.env["credit.policy.level.step"]
+            message = self.mail_message_id if self.channel != "email" else None
+            activity = self.call_activity_id if self.channel == "phone" else None
+            self._credit_record_outcome(main, self.channel, "\n".join(results), message=message, activity=activity)
+            if not plan_instead:
+                # the level's additional steps, in the action's savepoint: one failing fails the action
+                for step in self._credit_additional_steps():
+                    results.append(self._execute_additional_step(step, rendered, email_posts))
         if (level.fee_type != "none" or level.invoice_interest) and not self.fee_move_id:
             results.append(self._execute_charges())
         if level.interest_type != "none":
@@ -200,10 +234,107 @@ class CreditAction(models.Model):
             results.append(self.env._("Customer put on credit hold."))
         return "\n".join(result for result in results if result)
 
+    # ------------------------------------------------------------------
+    # Several steps on one level (credit.policy.level.step)
+    # ------------------------------------------------------------------
+
+    def _credit_step_source(self, channel=None):
+        """The record whose templates this action uses on ``channel`` (default: its own): the level for the
+        main step's channel, else the level's additional step on that channel, else the level (a channel the
+        collector chose, see ``action_use_suggested_channel``). Levels and steps have the same template fields:
+        ``mail_template_id``, ``letter_template_id``, ``sms_template_id``, ``attach_invoices``."""
+        self.ensure_one()
+        channel = channel or self.channel
+        level = self.level_id
+        if channel == level.action_type:
+            return level
+        return level.step_ids.filtered(lambda step: step.channel == channel)[:1] or level
+
+    def _credit_additional_steps(self):
+        """The level's steps taken besides this action's main step: none when the level takes the preferred
+        channel only (its action's channel is then the one step taken), and none on the action's own channel."""
+        self.ensure_one()
+        level = self.level_id
+        if level.preferred_channel_only:
+            return self.env["credit.policy.level.step"]
+        return level.step_ids.filtered(lambda step: step.channel != self.channel).sorted("sequence")
+
+    def _credit_has_email(self):
+        """Does taking this action send an email: its main step's, or an additional email step's."""
+        self.ensure_one()
+        if self.channel == "email":
+            return True
+        return not self.arrangement_check and "email" in self._credit_additional_steps().mapped("channel")
+
+    def _credit_records_outcomes(self):
+        """Each step's outcome is recorded for the actions of levels with additional steps only: a level
+        without them behaves, and costs, as it always did."""
+        return bool(self.level_id.step_ids)
+
+    def _credit_record_outcome(self, step, channel, result, state="done", message=None, activity=None):
+        return (
+            self.env["credit.action.step.outcome"]
+            .sudo()
+            .create(
+                {
+                    "action_id": self.id,
+                    "step_id": step.id,
+                    "is_main": not step,
+                    "channel": channel,
+                    "state": state,
+                    "result": result,
+                    "own_message_id": message.id if message else False,
+                    "activity_id": activity.id if activity else False,
+                }
+            )
+        )
+
+    def _execute_additional_step(self, step, rendered=None, email_posts=None):
+        """Take an additional ``step`` of the level for this action, as the main step of its channel would be
+        taken: the email with the batch's emails (``email_posts``), the letter under *Letters to Print*, the text
+        message in Odoo's SMS queue, the call as the collector's activity. The action's message stays its email
+        (bounces fail the action, see models/mail_mail.py); the step's own message is kept on its outcome.
+        A failure raises ``CreditStepError`` naming the step."""
+        previous = self.mail_message_id
+        activity = self.env["mail.activity"]
+        try:
+            if step.channel == "email":
+                result = self._execute_email(rendered, email_posts)
+            elif step.channel == "letter":
+                result = self._execute_letter()
+            elif step.channel == "sms":
+                result = self._execute_sms()
+            elif step.channel == "whatsapp":
+                result = self._execute_whatsapp()
+            else:
+                result = self._execute_activity("phone")
+                activity = self.call_activity_id
+        except CRASHES:
+            raise
+        except Exception as error:
+            labels = dict(step._fields["channel"]._description_selection(self.env))
+            raise CreditStepError(
+                self.env._(
+                    "The %(channel)s step of %(level)s failed: %(reason)s",
+                    channel=labels[step.channel],
+                    level=self.level_id.name,
+                    reason=self._failure_reason(error),
+                ),
+                step,
+            ) from error
+        message = self.env["mail.message"]
+        if step.channel != "email":
+            message = self.mail_message_id if self.mail_message_id != previous else message
+            self.sudo().mail_message_id = previous
+        self._credit_record_outcome(step, step.channel, result, message=message, activity=activity)
+        return result
+
     def _execute_email(self, rendered=None, email_posts=None):
         """Check and prepare the reminder email of this action, and post it; or, given ``email_posts``, add it
-        there, to be posted with the other emails of the batch (``_execute_steps``)."""
-        template = self.level_id.mail_template_id
+        there, to be posted with the other emails of the batch (``_execute_steps``). The template is the main
+        step's, or the additional email step's (``_credit_step_source``)."""
+        source = self._credit_step_source("email")
+        template = source.mail_template_id
         if not template:
             raise UserError(
                 self.env._("Level %(level)s has no email template: choose one on the level.", level=self.level_id.name)
@@ -218,7 +349,7 @@ class CreditAction(models.Model):
         if "attachment_ids" in values:
             # edited in the preview: exactly the attachments the collector kept
             attachments = self.env["ir.attachment"].sudo().browse(values["attachment_ids"])
-        elif self.level_id.attach_invoices:
+        elif source.attach_invoices:
             attachments = self._invoice_attachments()
         post = EmailPost(self, recipient, values["subject"], values["body_html"], attachments)
         if email_posts is None:
@@ -606,10 +737,15 @@ class CreditAction(models.Model):
             return self.get_base_url() + "/my/invoices"
         return invoice.get_base_url() + invoice.sudo().get_portal_url(query_string="&payment=True", anchor="portal_pay")
 
-    def _credit_letter_body(self):
-        """The body of the level's letter template, rendered in the recipient's language (for the letter)."""
+    def _credit_letter_template(self):
+        """The letter template of this action's letter: the main step's, or the additional letter step's."""
         self.ensure_one()
-        template = self.level_id.letter_template_id
+        return self._credit_step_source("letter").letter_template_id
+
+    def _credit_letter_body(self):
+        """The body of the letter's template, rendered in the recipient's language (for the letter)."""
+        self.ensure_one()
+        template = self._credit_letter_template()
         if not template:
             return ""
         return template.sudo()._render_field("body_html", self.ids, compute_lang=True)[self.id]
@@ -668,9 +804,10 @@ class CreditAction(models.Model):
         # the open credits deducted and the amount to pay, when credits were netted
         return table + self._credit_netting_html()
 
-    def _text_message(self):
-        """The rendered text of the level's SMS template, in the recipient's language."""
-        template = self.level_id.sms_template_id
+    def _text_message(self, channel=None):
+        """The rendered text of the SMS template of ``channel`` (sms or whatsapp; default the action's), in the
+        recipient's language: the main step's, or the additional step's (``_credit_step_source``)."""
+        template = self._credit_step_source(channel).sms_template_id
         return template._render_field("body", self.ids, compute_lang=True)[self.id]
 
     def _mobile_number(self):
@@ -690,7 +827,7 @@ class CreditAction(models.Model):
             self.partner_id.sudo()
             .with_context(mail_notify_force_send=False)
             ._message_sms(
-                self._text_message(),
+                self._text_message("sms"),
                 partner_ids=recipient.ids,
                 sms_pid_to_number={recipient.id: number},
                 # sent by Odoo's SMS queue after the run commits: a rollback or a retry sends nothing (twice)
@@ -711,7 +848,8 @@ class CreditAction(models.Model):
         digits = "".join(char for char in number if char.isdigit())
         if number.strip().startswith("00"):
             digits = digits[2:]
-        link = f"https://wa.me/{digits}?text={url_quote(self._text_message())}"
+        text = url_quote(self._text_message("whatsapp"))
+        link = f"https://wa.me/{digits}?text={text}"
         user = self.user_id or self.env.user
         self.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
@@ -763,22 +901,24 @@ class CreditAction(models.Model):
             attachments |= pdf
         return attachments
 
-    def _execute_activity(self):
+    def _execute_activity(self, channel=None):
         """A call (or a manual task) for the collector. A call's activity carries the number to dial as a
-        click-to-call link, the script and the items; it is done only when logged with its outcome."""
+        click-to-call link, the script and the items; it is done only when logged with its outcome.
+        ``channel``: "phone" for a level's additional call step (default: the action's channel)."""
+        channel = channel or self.channel
         level = self.level_id
         user = self.user_id or self.env.user
         note = Markup("%s%s") % (level.call_script or "", self._statement_html())
-        if self.channel == "phone":
+        if channel == "phone":
             note = self._call_header_html() + note
         activity = self.partner_id.sudo().activity_schedule(
-            "mail.mail_activity_data_call" if self.channel == "phone" else "mail.mail_activity_data_todo",
+            "mail.mail_activity_data_call" if channel == "phone" else "mail.mail_activity_data_todo",
             summary=self.env._("%(level)s: %(amount)s open", level=level.name, amount=self._format(self.amount)),
             note=note,
             user_id=user.id,
             date_deadline=self.date,
         )
-        if self.channel == "phone":
+        if channel == "phone":
             activity.credit_action_id = self
             self.sudo().call_activity_id = activity
         return self.env._("Activity for %(user)s.", user=user.name)

@@ -120,7 +120,7 @@ class CreditFollowupRun(models.Model):
             run.progress = 100.0 * run.customer_done / run.customer_count if run.customer_count else 100.0
             run.worker_ids = batches.worker_id
 
-    @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel")
+    @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel", "action_ids.step_outcome_ids")
     def _compute_counts(self):
         labels = dict(self.env["credit.action"]._fields["channel"]._description_selection(self.env))
         for run in self:
@@ -129,9 +129,11 @@ class CreditFollowupRun(models.Model):
             run.action_count = len(actions)
             run.executed_count = len(executed)
             run.failure_count = len(actions.filtered(lambda a: a.state == "failed"))
-            run.email_count = len(executed.filtered(lambda a: a.channel == "email"))
-            run.sms_count = len(executed.filtered(lambda a: a.channel == "sms"))
-            run.letter_count = len(executed.filtered(lambda a: a.channel == "letter"))
+            # an action counts on the channel of its main step and of each additional step it took
+            taken = {action: {action.channel, *action.step_outcome_ids.mapped("channel")} for action in executed}
+            run.email_count = sum("email" in channels for channels in taken.values())
+            run.sms_count = sum("sms" in channels for channels in taken.values())
+            run.letter_count = sum("letter" in channels for channels in taken.values())
             counts = defaultdict(lambda: [0, 0, 0])
             for action in actions:
                 row = counts[(action.level_id, action.channel)]
@@ -813,6 +815,14 @@ class CreditFollowupRun(models.Model):
             return Action
         invoice_contacts = self._invoice_contacts({partner_id for partner_id, _level in groups})
         channel = {level.id: level.action_type for level in levels}
+        # a level taking the customer's preferred channel only: its step on that channel (one query for the batch)
+        preferred = {}
+        preferred_levels = levels.filtered("preferred_channel_only")
+        if preferred_levels:
+            customers = {partner_id for partner_id, level_id in groups if level_id in preferred_levels.ids}
+            preferred = {
+                partner.id: partner.credit_channel for partner in self.env["res.partner"].sudo().browse(customers)
+            }
         vals_list = []
         for (partner_id, level_id), group in groups.items():
             vals_list.append(
@@ -822,7 +832,11 @@ class CreditFollowupRun(models.Model):
                     "company_id": company.id,
                     "run_id": self.id or False,
                     "level_id": level_id,
-                    "channel": channel[level_id],
+                    "channel": (
+                        levels.browse(level_id)._credit_channel_for(preferred[partner_id])
+                        if partner_id in preferred
+                        else channel[level_id]
+                    ),
                     "date": today,
                     "user_id": group["collector"],
                     "line_ids": group["lines"],

@@ -118,6 +118,21 @@ class CreditPolicyLevel(models.Model):
     call_script = fields.Html(
         translate=True, help="What the collector says or checks on the call; shown on the activity."
     )
+    # Several steps on one level: the fields above are the main step; these lines are taken besides it
+    # (see credit.policy.level.step). No lines: the level takes its main step only, as it always did.
+    step_ids = fields.One2many(
+        "credit.policy.level.step",
+        "level_id",
+        string="Additional Steps",
+        copy=True,
+        help="Steps taken together with the main step, in the same action, each on its own channel with its "
+        "own template: e.g. a letter besides the final notice's email, or a call besides a text message. "
+        "Every step's outcome is shown on the action; if one fails, none is taken and the action fails.",
+    )
+    preferred_channel_only = fields.Boolean(
+        help="Take only one of this level's steps (the main step or an additional one): the one on the "
+        "customer's preferred channel, else the main step.",
+    )
 
     _sql_constraints = [
         ("policy_days_unique", "UNIQUE(policy_id, days)", "Two levels of one policy cannot fall on the same day."),
@@ -138,6 +153,28 @@ class CreditPolicyLevel(models.Model):
                 raise ValidationError(
                     self.env._("Level %(level)s sends an email: choose its email template.", level=level.name)
                 )
+
+    @api.constrains("action_type")
+    def _check_step_channels(self):
+        for level in self:
+            if level.action_type in level.step_ids.mapped("channel"):
+                labels = dict(self._fields["action_type"]._description_selection(self.env))
+                raise ValidationError(
+                    self.env._(
+                        "Level %(level)s already has an additional step by %(channel)s: a level has at most one "
+                        "step per channel.",
+                        level=level.name,
+                        channel=labels[level.action_type],
+                    )
+                )
+
+    def _credit_channel_for(self, preferred):
+        """The channel of this level's action for a customer whose preferred channel is ``preferred``: the main
+        step's, unless the level takes the preferred channel only and has a step on it."""
+        self.ensure_one()
+        if self.preferred_channel_only and preferred and preferred in self.step_ids.mapped("channel"):
+            return preferred
+        return self.action_type
 
     @api.depends("interest_type")
     def _compute_interest_rate_warning(self):

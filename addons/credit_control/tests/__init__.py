@@ -32,6 +32,7 @@ from . import (
     test_kpi_snapshot,
     test_languages,
     test_legal_tables,
+    test_level_steps,
     test_limit_history,
     test_partner_statistics,
     test_payment_plan,

@@ -31,7 +31,7 @@ class CreditActionCall(models.TransientModel):
     def _log(self, action, outcome, note=None, date_callback=None):
         """Record the call's outcome on ``action`` (one phone action). Separate from the form so that the rule is
         one place: a call is done only with an outcome."""
-        if action.channel != "phone":
+        if action.channel != "phone" and not action.call_activity_id:
             raise UserError(self.env._("Only phone actions have a call to log."))
         if not outcome:
             raise UserError(self.env._("Choose the outcome of the call."))

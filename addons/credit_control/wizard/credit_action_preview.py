@@ -18,6 +18,36 @@ class CreditActionPreview(models.TransientModel):
     body_html = fields.Html(string="Body", sanitize="email_outgoing")
     attachment_ids = fields.Many2many("ir.attachment", string="Attachments")
     letter_html = fields.Html(string="Letter", readonly=True, sanitize=False)
+    additional_steps = fields.Text(
+        compute="_compute_additional_steps",
+        help="The level's steps taken together with this reminder when it is sent (see the level's Additional "
+        "Steps), each with its own template.",
+    )
+
+    @api.depends("action_id")
+    def _compute_additional_steps(self):
+        labels = dict(self.env["credit.policy.level.step"]._fields["channel"]._description_selection(self.env))
+        for preview in self:
+            action = preview.action_id
+            steps = action._credit_additional_steps() if action.level_id else action.level_id.step_ids
+            lines = [
+                self.env._("%(channel)s: %(what)s", channel=labels[step.channel], what=self._step_text(step))
+                for step in steps
+            ]
+            preview.additional_steps = "\n".join(lines) or False
+
+    @api.model
+    def _step_text(self, step):
+        """What an additional step sends: its template, or the call for the collector."""
+        if step.channel == "phone":
+            return self.env._("a call activity for the collector")
+        template = {
+            "email": step.mail_template_id,
+            "letter": step.letter_template_id,
+            "sms": step.sms_template_id,
+            "whatsapp": step.sms_template_id,
+        }[step.channel]
+        return template.display_name or self.env._("the standard reminder letter")
 
     @api.depends("action_id")
     def _compute_email_to(self):
