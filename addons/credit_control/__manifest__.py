@@ -74,6 +74,7 @@
         "demo/credit_control_demo.xml",
         "demo/credit_group_demo.xml",
         "demo/credit_insurance_demo.xml",
+        "demo/credit_reply_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -61,7 +61,7 @@ class CreditReply(models.Model):
     user_id = fields.Many2one("res.users", string="Collector", readonly=True, index=True)
     date = fields.Date(required=True, readonly=True)
     author_id = fields.Many2one("res.partner", string="From", readonly=True)
-    email_from = fields.Char(string="Email From", readonly=True)
+    email_from = fields.Char(readonly=True)
     subject = fields.Char(readonly=True)
     body = fields.Text(string="Reply", readonly=True, help="The reply without the quoted history, as plain text.")
     summary = fields.Char(string="First Lines", readonly=True)
@@ -79,10 +79,10 @@ class CreditReply(models.Model):
         "handled, the customer's next follow-up step waits.",
     )
     outcome = fields.Selection(REPLY_OUTCOMES, readonly=True)
-    handled_by_id = fields.Many2one("res.users", string="Handled By", readonly=True)
+    handled_by_id = fields.Many2one("res.users", readonly=True)
     handled_on = fields.Datetime(readonly=True)
-    promise_id = fields.Many2one("credit.promise", string="Promise", readonly=True, index="btree_not_null")
-    dispute_id = fields.Many2one("credit.dispute", string="Dispute", readonly=True, index="btree_not_null")
+    promise_id = fields.Many2one("credit.promise", readonly=True, index="btree_not_null")
+    dispute_id = fields.Many2one("credit.dispute", readonly=True, index="btree_not_null")
     # the parser's suggestion, computed once at capture
     suggestion_kind = fields.Selection(SUGGESTION_KINDS, string="Suggestion", readonly=True)
     suggestion_date = fields.Date(string="Suggested Date", readonly=True)
