@@ -60,16 +60,18 @@ class CreditReplyCommon(CreditControlCommon):
         self.assertTrue(action.mail_message_id.message_id)
         return action
 
-    def _reply(self, action, text, days=0, email_from="Jan de Vries <jan@garagedevries.nl>", msg_id=None):
-        """Feed the customer's answer to ``action``'s reminder through the mail gateway, ``days`` from today."""
+    def _reply(self, action, text, days=0, email_from="Jan de Vries <jan@garagedevries.nl>", msg_id=None, parent=None):
+        """Feed the customer's answer to ``action``'s reminder (or to the message ``parent``) through the mail
+        gateway, ``days`` from today."""
+        parent = parent or action.mail_message_id
         day = self._days(days)
         raw = REPLY_EMAIL.format(
             email_from=email_from,
             to="catchall@example.com",
-            subject=action.mail_message_id.subject or "Herinnering",
+            subject=parent.subject or "Herinnering",
             date=f"{day.strftime('%a, %d %b %Y')} 10:00:00 +0000",
             msg_id=msg_id or f"<reply-{next(MESSAGE_COUNTER)}@garagedevries.nl>",
-            parent=action.mail_message_id.message_id,
+            parent=parent.message_id,
             text=text,
         )
         with freeze_time(f"{day} 10:05:00"):
@@ -143,6 +145,35 @@ class TestCreditReply(CreditReplyCommon):
         self.collector.email = "collector@garagedevries.nl"
         self.assertFalse(self._reply(action, "Ik betaal vrijdag.", email_from=self.collector.email))
         self.assertFalse(self.customer.credit_replied)
+
+    def test_a_reply_to_a_mail_from_the_actions_chatter_is_a_reply_to_that_action(self):
+        action = self._reminder()
+        question = action.message_post(
+            body="Kunt u laten weten wanneer u betaalt?",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.customer.ids,
+        )
+        reply = self._reply(action, "Ik betaal vrijdag.", days=1, parent=question)
+        self.assertEqual(reply.message_id.model, "credit.action")
+        self.assertEqual(reply.message_id.res_id, action.id)
+        self.assertEqual(reply.action_id, action)
+        self.assertEqual(reply.partner_id, self.customer)
+        self.assertEqual(reply.suggestion_kind, "promise")
+
+    def test_the_company_setting_sets_the_pause_and_the_menu_is_next_to_today(self):
+        settings = self.env["res.config.settings"].create({"credit_reply_pause_days": 2})
+        settings.execute()
+        self.assertEqual(self.company.credit_reply_pause_days, 2)
+        action = self._reminder()
+        # Friday plus 2 working days is Tuesday
+        self.assertEqual(self._reply(action, "Bedankt voor uw bericht.", days=4).pause_until, date(2026, 6, 23))
+        today_menu = self.env.ref("credit_control.credit_action_worklist_menu")
+        menu = self.env.ref("credit_control.credit_reply_menu")
+        self.assertEqual(menu.parent_id, today_menu.parent_id)
+        self.assertEqual(menu.action, self.env.ref("credit_control.credit_reply_action"))
+        siblings = menu.parent_id.child_id.sorted("sequence")
+        self.assertEqual(siblings[list(siblings).index(today_menu) + 1], menu)
 
     # ------------------------------------------------------------------
     # The pause, through the daily run
