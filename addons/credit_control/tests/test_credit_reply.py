@@ -345,6 +345,12 @@ class TestCreditReply(CreditReplyCommon):
         with self.assertRaises(UserError):
             reply.sudo().unlink()
         self.assertEqual(reply.state, "pending")
+        # the salesperson's customer form has no Replied banner and still opens; the invoice shows the pause
+        salesman_form = self.Partner.with_user(self.salesman).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn("credit_replied", salesman_form)
+        collector_form = self.Partner.with_user(self.collector).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("credit_replied", collector_form)
+        self.assertEqual(self.invoice.with_user(self.collector).credit_pause_info, reply.display_name)
 
 
 @tagged("post_install", "-at_install")
