@@ -11,5 +11,5 @@ class CreditAction(models.Model):
         result = super()._message_post_after_hook(message, msg_values)
         if msg_values.get("message_type") == "email":
             for action in self:
-                self.env["credit.reply"]._credit_capture(action.partner_id, message, action=action.sudo())
+                self.env["credit.reply"]._credit_capture_safely(action.partner_id, message, action=action.sudo())
         return result

@@ -1,3 +1,5 @@
+import logging
+
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
@@ -8,6 +10,9 @@ from odoo.addons.iap.tools.iap_tools import _MAIL_DOMAIN_BLACKLIST
 
 from ..tools import reply_parser, reply_pause
 from .account_move import OPEN_DISPUTE_STATES
+from .credit_followup_run import CRASHES
+
+_logger = logging.getLogger(__name__)
 
 REPLY_OUTCOMES = [
     ("promise", "Promise to Pay"),
@@ -145,6 +150,19 @@ class CreditReply(models.Model):
     # ------------------------------------------------------------------
     # CAPTURE (the mail gateway)
     # ------------------------------------------------------------------
+    @api.model
+    def _credit_capture_safely(self, partner, message, action=None):
+        """``_credit_capture`` in its own savepoint: whatever goes wrong there (the parser on an odd email, ...),
+        the customer's email itself is kept in the chatter and the gateway does not bounce it."""
+        try:
+            with self.env.cr.savepoint():
+                return self._credit_capture(partner, message, action=action)
+        except CRASHES:
+            raise
+        except Exception:
+            _logger.exception("credit_control: email %s not captured as a customer reply", message.id)
+            return self.sudo().browse()
+
     @api.model
     def _credit_capture(self, partner, message, action=None):
         """Record ``message`` (an incoming email posted on ``partner`` or on ``action``) as a reply of the

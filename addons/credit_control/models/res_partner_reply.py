@@ -26,7 +26,7 @@ class ResPartner(models.Model):
         result = super()._message_post_after_hook(message, msg_values)
         if msg_values.get("message_type") == "email":
             for partner in self:
-                self.env["credit.reply"]._credit_capture(partner, message)
+                self.env["credit.reply"]._credit_capture_safely(partner, message)
         return result
 
     def action_credit_view_replies(self):

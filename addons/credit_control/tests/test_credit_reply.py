@@ -1,5 +1,6 @@
 import itertools
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -138,6 +139,21 @@ class TestCreditReply(CreditReplyCommon):
         # a public domain of one contact does not make every address there the customer's
         self.assertFalse(self.Reply._credit_sender_matches(self.customer, "wie.dan.ook@gmail.com"))
         self.assertTrue(self.Reply._credit_sender_matches(self.customer, "boekhouding@garagedevries.nl"))
+
+    def test_a_failing_capture_keeps_the_email(self):
+        action = self._reminder()
+
+        def broken(text, reply_date):
+            raise ValueError("parser failure")
+
+        with (
+            patch.object(reply_parser, "parse_reply", broken),
+            mute_logger("odoo.addons.credit_control.models.credit_reply"),
+        ):
+            self.assertFalse(self._reply(action, "Ik betaal vrijdag.", days=1, msg_id="<broken@garagedevries.nl>"))
+        message = self.env["mail.message"].search([("message_id", "=", "<broken@garagedevries.nl>")])
+        self.assertEqual((message.model, message.res_id), ("res.partner", self.customer.id))
+        self.assertIn("Ik betaal vrijdag.", message.body)
 
     def test_an_email_of_an_internal_user_is_no_reply(self):
         action = self._reminder()
