@@ -3,6 +3,7 @@
 
     python3 scripts/screenshots.py --url http://localhost:8069 --db credit_control
     python3 scripts/screenshots.py --only delivery_block,credit_application,credit_review   # a few shots again
+    python3 scripts/screenshots.py --only replies,reply_form   # the customer replies
 
 The delivery-block shot needs the bridge module credit_control_stock installed in the database.
 The users of the demo work in Dutch (admin, bram, eva, mulder), so the shots show the Dutch UI.
@@ -153,7 +154,10 @@ def main():
                 "AND name='credit_review_smit_demo'),"
                 # a periodic review the demo's first run opened
                 "'review', (SELECT id FROM credit_review WHERE kind = 'review' AND state = 'submitted' "
-                "ORDER BY id LIMIT 1))",
+                "ORDER BY id LIMIT 1),"
+                # a customer's reply to a reminder, still to handle (the demo's De Boer: a promise for Friday)
+                "'reply', (SELECT id FROM credit_reply WHERE state = 'pending' AND suggestion_kind = 'promise' "
+                "ORDER BY date DESC, id DESC LIMIT 1))",
             ],
             text=True,
         )
@@ -212,6 +216,10 @@ def main():
             shot(admin, f"/odoo/action-credit_control.credit_review_action/{ids['application']}", "credit_application")
         if ids["review"]:
             shot(admin, f"/odoo/action-credit_control.credit_review_action_due/{ids['review']}", "credit_review")
+        # customers' replies to their reminders: the list, and one reply with its suggestion and open items
+        shot(admin, "/odoo/action-credit_control.credit_reply_action", "replies")
+        if ids["reply"]:
+            shot(admin, f"/odoo/action-credit_control.credit_reply_action/{ids['reply']}", "reply_form", height=1100)
     finally:
         browser.close()
 

@@ -67,12 +67,14 @@
         "wizard/credit_kpi_compute_views.xml",
         "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
+        "views/credit_reply_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",
         "demo/credit_group_demo.xml",
         "demo/credit_insurance_demo.xml",
+        "demo/credit_reply_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

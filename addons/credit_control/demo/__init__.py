@@ -1,1 +1,1 @@
-from . import credit_demo_history
+from . import credit_demo_history, credit_reply_demo

@@ -151,10 +151,12 @@ class AccountMove(models.Model):
         What pauses follow-up, for the ORM (the invoice's banner, the portal's badges); the daily run's SQL
         says the same in ``account.move.line._credit_exclusion_sql``: an open dispute, an active payment
         plan, an open promise to pay until its date plus the grace days, the customer's insolvency case from its
-        judgment date (sudo: a portal customer sees the badge, not the case).
+        judgment date (sudo: a portal customer sees the badge, not the case), the customer's reply still to handle
+        until its ``pause_until``.
         """
         today = today or fields.Date.context_today(self)
         cases = self.env["credit.insolvency"]._credit_active_cases(self.commercial_partner_id, self.company_id, today)
+        replies = self.env["credit.reply"]._credit_pausing(self.commercial_partner_id, self.company_id, today)
         return {
             move: [
                 *move.credit_dispute_ids.filtered(lambda d: d.state in OPEN_DISPUTE_STATES),
@@ -164,6 +166,9 @@ class AccountMove(models.Model):
                 ),
                 *cases.filtered(
                     lambda c, m=move: c.partner_id == m.commercial_partner_id and c.company_id == m.company_id
+                ),
+                *replies.filtered(
+                    lambda r, m=move: r.partner_id == m.commercial_partner_id and r.company_id == m.company_id
                 ),
             ]
             for move in self

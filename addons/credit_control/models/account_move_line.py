@@ -128,7 +128,8 @@ class AccountMoveLine(models.Model):
         The one place that says what pauses follow-up: an item excluded by hand, handed over to a
         collection agency, or whose invoice is in an open dispute, an open promise to pay (until the
         promised date plus the grace days) or an active payment plan, or whose customer is in an insolvency case
-        of the item's company from its judgment date until the case is closed or cancelled (the same as
+        of the item's company from its judgment date until the case is closed or cancelled, or whose customer's
+        reply to a reminder is still to handle, up to the reply's ``pause_until`` (``credit.reply``) (the same as
         ``account.move._credit_pause_records``, which the invoice and the portal show). ``today`` is a parameter, not
         ``CURRENT_DATE``, so that the run can be made for any day. The fields read are flushed by
         ``env.execute_query`` (``to_flush``), so records created in the same transaction count.
@@ -140,6 +141,7 @@ class AccountMoveLine(models.Model):
                 ("credit.promise", ("state", "move_ids", "date_grace_end")),
                 ("credit.payment.plan", ("state", "move_ids")),
                 ("credit.insolvency", ("state", "partner_id", "company_id", "judgment_date")),
+                ("credit.reply", ("state", "partner_id", "company_id", "pause_until")),
             )
             for fname in fnames
         ]
@@ -161,7 +163,11 @@ class AccountMoveLine(models.Model):
                AND NOT EXISTS (
                     SELECT 1 FROM credit_insolvency ins
                      WHERE ins.partner_id = %(aml)s.partner_id AND ins.company_id = %(aml)s.company_id
-                       AND ins.state IN %(insolvency_states)s AND ins.judgment_date <= %(today)s::date)""",
+                       AND ins.state IN %(insolvency_states)s AND ins.judgment_date <= %(today)s::date)
+               AND NOT EXISTS (
+                    SELECT 1 FROM credit_reply rep
+                     WHERE rep.partner_id = %(aml)s.partner_id AND rep.company_id = %(aml)s.company_id
+                       AND rep.state = 'pending' AND %(today)s::date <= rep.pause_until)""",
             aml=SQL.identifier(alias),
             today=today,
             dispute_states=OPEN_DISPUTE_STATES,

@@ -117,6 +117,8 @@ class CreditArrangementMixin(models.AbstractModel):
         records = super().create(vals_list)
         if "credit_action_id" in self._fields:
             records.filtered("credit_action_id")._cancel_followup_proposal()
+        # created from a customer reply's Record Promise… / Open Dispute…: that reply is handled
+        self.env["credit.reply"]._credit_handle_created(records)
         return records
 
     def write(self, vals):

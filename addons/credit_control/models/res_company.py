@@ -36,6 +36,12 @@ class ResCompany(models.Model):
         default=3,
         help="Days after a promised date that follow-up still waits for the payment before the promise is broken.",
     )
+    credit_reply_pause_days = fields.Integer(
+        string="Reply Pause (working days)",
+        default=5,
+        help="When a customer answers a reminder, their next follow-up step waits this many working days (Monday "
+        "to Friday) for a collector to handle the reply on the Replies list; after that follow-up resumes by itself.",
+    )
     credit_promise_max_days = fields.Integer(
         string="Promise Horizon (days)",
         default=30,

@@ -12,6 +12,7 @@ class ResConfigSettings(models.TransientModel):
     credit_fee_journal_id = fields.Many2one(related="company_id.credit_fee_journal_id", readonly=False)
     credit_promise_grace_days = fields.Integer(related="company_id.credit_promise_grace_days", readonly=False)
     credit_promise_max_days = fields.Integer(related="company_id.credit_promise_max_days", readonly=False)
+    credit_reply_pause_days = fields.Integer(related="company_id.credit_reply_pause_days", readonly=False)
     credit_promise_min_percent = fields.Float(related="company_id.credit_promise_min_percent", readonly=False)
     credit_portal_daily_limit = fields.Integer(related="company_id.credit_portal_daily_limit", readonly=False)
     credit_plan_grace_days = fields.Integer(related="company_id.credit_plan_grace_days", readonly=False)

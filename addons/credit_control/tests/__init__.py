@@ -9,6 +9,7 @@ from . import (
     test_credit_check_exact,
     test_credit_group,
     test_credit_insurance,
+    test_credit_reply,
     test_credit_review,
     test_daily_run_queries,
     test_day_one_amounts,
