@@ -5,6 +5,7 @@ from . import (
     credit_action,
     credit_action_arrangement,
     credit_action_charge,
+    credit_action_possibly_paid,
     credit_action_step,
     credit_arrangement_mixin,
     credit_dispute,

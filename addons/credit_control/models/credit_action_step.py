@@ -49,6 +49,8 @@ class CreditAction(models.Model):
         # the story may have changed since the proposal: a paused or paid item's step is not taken
         todo -= todo._credit_withdraw_paused()
         todo -= todo._credit_withdraw_settled_checks()
+        # money arrived unmatched: the reminder waits for the collector (see credit_action_possibly_paid.py)
+        todo -= todo._credit_hold_possibly_paid()
         emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
         todo._credit_ensure_payment_tokens()
         try:
