@@ -23,7 +23,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_amount, format_date
 
 from .credit_policy_level import CONTACT_CHANNELS
@@ -357,7 +357,7 @@ class CreditAction(models.Model):
         entry, where its counterpart is set to the customer's receivable)."""
         self.ensure_one()
         if not self.env.user.has_group("credit_control.group_credit_control_user"):
-            raise UserError(self.env._("Only credit control staff can work the follow-up worklist."))
+            raise AccessError(self.env._("Only credit control staff can work the follow-up worklist."))
         invoices = self.invoice_ids.filtered(lambda m: m.is_invoice(include_receipts=True) and m.amount_residual)
         if not invoices:
             raise UserError(self.env._("This action has no open invoice left to reconcile."))
