@@ -146,6 +146,20 @@ class TestPossiblyPaid(CreditControlCommon):
         self._bank_line(1234.56, self.invoice.name, partner=self.customer, journal=other_bank)
         self._assert_sent(self._run())
 
+    def test_a_bank_line_for_the_amount_from_before_the_invoice_does_not_stop_the_reminder(self):
+        self.assertEqual(self.invoice.date, self._days(-50))
+        self._bank_line(1234.56, "Overboeking", days=-60)
+        self._assert_sent(self._run())
+
+    def test_a_call_waits_too(self):
+        self.level.write({"action_type": "phone", "auto_execute": True})
+        line = self._bank_line(300.0, "Overboeking Garage De Vries", partner=self.customer)
+        action = self._run()
+        self.assertEqual(action.channel, "phone")
+        self._assert_held(action, "Overboeking Garage De Vries")
+        self.assertFalse(action.call_activity_id, "no call to make while the money may have arrived")
+        self.assertEqual(action.possibly_paid_statement_line_ids, line)
+
     def test_outgoing_money_does_not_stop_the_reminder(self):
         self._bank_line(-1234.56, "Terugbetaling", partner=self.customer)
         self._assert_sent(self._run())
