@@ -313,9 +313,8 @@ class CreditAction(models.Model):
 
     def _credit_hold_possibly_paid(self):
         """At execution: hold back (flag, leave as they are) those of these actions for which money arrived
-        unmatched, unless the collector sent them anyway. Returns the actions held back."""
-        if self.env.context.get("credit_possibly_paid_checked"):
-            return self.browse()
+        unmatched, unless the collector sent them anyway. Returns the actions held back. No context key skips it:
+        an RPC caller could pass one."""
         return self.filtered(lambda a: not a.possibly_paid_acknowledged)._credit_flag_possibly_paid()
 
     def _credit_refresh_possibly_paid(self, company):

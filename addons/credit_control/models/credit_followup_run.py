@@ -681,11 +681,10 @@ class CreditFollowupRun(models.Model):
         self._plan_each_statement()
         rows = self.env.execute_query_dict(self._candidates_sql(self.company_id, self.date, batch.partner_ids))
         actions = self._create_actions(self.company_id, self.date, rows)
-        # no reminder for what is already paid: the batch's reminders with money arrived unmatched wait
+        # no reminder for what is already paid: the batch's reminders with money arrived unmatched wait (the
+        # automatic ones are checked again by ``_execute``, a fixed number of queries for the batch too)
         held = actions._credit_flag_possibly_paid()
-        (actions.filtered("level_id.auto_execute") - held).with_context(
-            credit_followup_date=self.date, credit_possibly_paid_checked=True
-        )._execute()
+        (actions.filtered("level_id.auto_execute") - held).with_context(credit_followup_date=self.date)._execute()
         return actions
 
     @api.model
