@@ -6,6 +6,7 @@ from . import (
     credit_action_arrangement,
     credit_action_charge,
     credit_action_reply,
+    credit_action_possibly_paid,
     credit_action_step,
     credit_action_step_outcome,
     credit_arrangement_mixin,

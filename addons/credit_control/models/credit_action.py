@@ -344,7 +344,14 @@ class CreditAction(models.Model):
                 message=message,
                 count=len(withdrawn),
             )
-        return self._notify_done(message, warning=bool(withdrawn))
+        held = self.filtered(lambda a: a.state in ("proposed", "failed") and a.possibly_paid)
+        if held:
+            message = self.env._(
+                "%(message)s %(count)s possibly paid: check the evidence, reconcile or send anyway.",
+                message=message,
+                count=len(held),
+            )
+        return self._notify_done(message, warning=bool(withdrawn or held))
 
     def _notify_done(self, message, warning=False):
         """Tell the collector what happened (Odoo's notification), then refresh the worklist."""

@@ -88,6 +88,11 @@ class CreditFollowupRun(models.Model):
     email_count = fields.Integer(string="Emails Queued", compute="_compute_counts")
     sms_count = fields.Integer(string="SMS Queued", compute="_compute_counts")
     letter_count = fields.Integer(string="Letters to Print", compute="_compute_counts")
+    possibly_paid_count = fields.Integer(
+        string="Possibly Paid",
+        compute="_compute_counts",
+        help="Reminders held back: money arrived that is not yet matched with the customer's invoices.",
+    )
     summary_html = fields.Html(string="Actions per Level", compute="_compute_counts", sanitize=False)
     failure_note = fields.Text(
         string="Other Failures",
@@ -121,6 +126,7 @@ class CreditFollowupRun(models.Model):
             run.worker_ids = batches.worker_id
 
     @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel", "action_ids.step_outcome_ids")
+    @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel", "action_ids.possibly_paid")
     def _compute_counts(self):
         labels = dict(self.env["credit.action"]._fields["channel"]._description_selection(self.env))
         for run in self:
@@ -134,6 +140,12 @@ class CreditFollowupRun(models.Model):
             run.email_count = sum("email" in channels for channels in taken.values())
             run.sms_count = sum("sms" in channels for channels in taken.values())
             run.letter_count = sum("letter" in channels for channels in taken.values())
+            run.email_count = len(executed.filtered(lambda a: a.channel == "email"))
+            run.sms_count = len(executed.filtered(lambda a: a.channel == "sms"))
+            run.letter_count = len(executed.filtered(lambda a: a.channel == "letter"))
+            run.possibly_paid_count = len(
+                actions.filtered(lambda a: a.possibly_paid and a.state in ("proposed", "failed"))
+            )
             counts = defaultdict(lambda: [0, 0, 0])
             for action in actions:
                 row = counts[(action.level_id, action.channel)]
@@ -351,6 +363,8 @@ class CreditFollowupRun(models.Model):
         self._send_thank_you(company)
         # proposals whose items became paused or paid are withdrawn: their items still to follow up are free again
         self.env["credit.action"]._credit_withdraw_paused_proposals(company, today)
+        # proposals flagged possibly paid whose evidence was matched since lose the flag
+        self.env["credit.action"]._credit_refresh_possibly_paid(company)
         waiting = {
             partner_id
             for batch in run.batch_ids.filtered(lambda b: b.state == "pending")
@@ -673,7 +687,10 @@ class CreditFollowupRun(models.Model):
         self._plan_each_statement()
         rows = self.env.execute_query_dict(self._candidates_sql(self.company_id, self.date, batch.partner_ids))
         actions = self._create_actions(self.company_id, self.date, rows)
-        actions.filtered("level_id.auto_execute").with_context(credit_followup_date=self.date)._execute()
+        # no reminder for what is already paid: the batch's reminders with money arrived unmatched wait (the
+        # automatic ones are checked again by ``_execute``, a fixed number of queries for the batch too)
+        held = actions._credit_flag_possibly_paid()
+        (actions.filtered("level_id.auto_execute") - held).with_context(credit_followup_date=self.date)._execute()
         return actions
 
     @api.model

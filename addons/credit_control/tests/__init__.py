@@ -41,6 +41,7 @@ from . import (
     test_periodic_review,
     test_portal_credit,
     test_portal_signature,
+    test_possibly_paid,
     test_promise,
     test_rating_import,
     test_reply_parser,

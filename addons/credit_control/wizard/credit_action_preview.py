@@ -116,6 +116,11 @@ class CreditActionPreview(models.TransientModel):
         action._execute(edited=edited)
         if action.state == "failed":
             raise UserError(action.sudo().result)
+        if action.state == "proposed" and action.possibly_paid:
+            # money arrived unmatched (see credit_action_possibly_paid.py): the collector reconciles or sends anyway
+            return action._notify_done(
+                self.env._("Possibly paid: check the evidence, reconcile or send anyway."), warning=True
+            )
         if action.state != "done":
             # withdrawn: its items were paused or paid since the proposal (the reason is the action's result)
             return action._notify_done(action.sudo().result or "", warning=True)
