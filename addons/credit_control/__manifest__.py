@@ -68,6 +68,8 @@
         "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
         "views/menus.xml",
+        "data/credit_statement_data.xml",
+        "views/credit_statement_sending_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -43,6 +43,7 @@ from . import (
     test_rating_import,
     test_risk_prepayment,
     test_sale_credit_block,
+    test_scheduled_statement,
     test_security,
     test_segment_assignment,
     test_tour_credit_block,
