@@ -222,6 +222,28 @@ class TestScheduledStatement(CreditControlCommon):
         self.assertIn("Scheduled statements", run.failure_note)
         self.assertIn(self.customer.name, run.failure_note)
 
+    def test_each_company_sends_on_its_own_schedule_and_balance(self):
+        company_b = self.setup_other_company(name="Van Dijk België")["company"]
+        self.env.user.company_ids |= company_b
+        self.customer.with_company(company_b).write(
+            {"credit_statement_frequency": "weekly", "credit_statement_weekday": "1"}
+        )
+        self.assertEqual(self.customer.with_company(company_b).credit_statement_frequency, "weekly")
+        self.assertEqual(self.customer.credit_statement_frequency, "segment", "the first company keeps the segment's")
+        self._invoice(self.customer, 250.0, due_in=-3, company=company_b)
+        sendings = self._cron(MONDAY)
+        self.assertRecordValues(
+            sendings.sorted(lambda s: s.company_id.id),
+            [
+                {"partner_id": self.customer.id, "company_id": self.company.id, "amount": 1000.0},
+                {"partner_id": self.customer.id, "company_id": company_b.id, "amount": 250.0},
+            ],
+        )
+        # a collector of the first company sees the first company's sending only
+        self.assertEqual(
+            self.Sending.with_user(self.collector).search([]), sendings.filtered(lambda s: s.company_id == self.company)
+        )
+
     # ------------------------------------------------------------------
     # The email
     # ------------------------------------------------------------------
