@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 
 from ..tools.statement_schedule import next_statement_date
@@ -74,8 +76,23 @@ class ResPartner(models.Model):
     )
     def _compute_credit_statement_next_date(self):
         today = fields.Date.context_today(self)
+        # a customer sent today's statement already gets the next one from tomorrow
+        sent_today = {
+            partner.id
+            for [partner] in self.env["credit.statement.sending"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                    ("date", "=", today),
+                ],
+                ["partner_id"],
+            )
+        }
         for partner in self:
-            partner.credit_statement_next_date = next_statement_date(*partner._credit_statement_schedule(), today)
+            start = today + timedelta(days=1) if partner.commercial_partner_id.id in sent_today else today
+            partner.credit_statement_next_date = next_statement_date(*partner._credit_statement_schedule(), start)
 
     @api.depends_context("company")
     def _compute_credit_statement_count(self):

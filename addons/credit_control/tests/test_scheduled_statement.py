@@ -357,7 +357,7 @@ class TestScheduledStatement(CreditControlCommon):
         self.assertEqual(self.Sending.with_user(self.collector).search(action["domain"]), sending)
         menu = self.env.ref("credit_control.credit_statement_sending_menu")
         self.assertEqual(menu.action, self.env.ref("credit_control.credit_statement_sending_action"))
-        self.assertEqual(self.customer.credit_statement_next_date, MONDAY)
+        self.assertEqual(self.customer.credit_statement_next_date, date(2026, 6, 22), "today's is sent: next Monday")
         self.env["res.partner"].with_user(self.collector).get_views([(False, "form")])
         self.env["credit.segment"].with_user(self.manager).get_views([(False, "form")])
         self.Sending.with_user(self.collector).get_views([(False, "list"), (False, "form"), (False, "search")])
