@@ -287,6 +287,19 @@ class TestScheduledStatement(CreditControlCommon):
         self.assertNotIn("Openstaand saldo", english_mail.body_html)
         self.assertEqual(english_mail.recipient_ids, english)
 
+    def test_odoobot_running_in_english_sends_the_dutch_statement(self):
+        """As the cron: OdooBot, in English, for a Dutch customer."""
+        self.customer.lang = "nl_NL"
+        odoobot = self.env.ref("base.user_root")
+        Step = self.Sending.with_user(odoobot).with_context(lang="en_US").with_company(self.company)
+        with freeze_time(MONDAY):
+            sending = Step._credit_send_scheduled_statements(self.company).with_env(self.env)
+        self.assertEqual(sending.partner_id, self.customer)
+        mail = self._mail(sending)
+        self.assertEqual(mail.subject, f"{self.company.name}: uw rekeningoverzicht")
+        self.assertEqual(mail.author_id, odoobot.partner_id)
+        self.assertEqual(sending.create_uid, odoobot)
+
     def test_a_broken_template_fails_the_step_not_the_followup(self):
         self._policy("Reminders", {"name": "Reminder", "days": 7})
         self.template.subject = "{{ object.no_such_field }}"
