@@ -69,6 +69,8 @@
         "report/credit_reports.xml",
         "views/credit_reply_views.xml",
         "views/menus.xml",
+        "data/credit_statement_data.xml",
+        "views/credit_statement_sending_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -300,6 +300,15 @@ class CreditFollowupRun(models.Model):
                 self.env._("Periodic reviews"),
                 lambda: self.env["credit.review"].with_company(company)._credit_open_periodic_reviews(company),
             ),
+            # statements of account due today by the segment's or the customer's schedule, once a day at most
+            (
+                self.env._("Scheduled statements"),
+                lambda: (
+                    self.env["credit.statement.sending"]
+                    .with_company(company)
+                    ._credit_send_scheduled_statements(company)
+                ),
+            ),
         ]
         for name, step in steps:
             try:

@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.osv import expression
 
+from .credit_statement_sending import STATEMENT_MONTHDAY_SELECTION, STATEMENT_WEEKDAY_SELECTION
 from .res_partner import CREDIT_MANAGER_FIELDS, CREDIT_SIGNAL_FIELDS, CREDIT_STAT_FIELDS, CREDIT_USER_FIELDS
 
 _logger = logging.getLogger(__name__)
@@ -107,6 +108,24 @@ class CreditSegment(models.Model):
         string="Maximum Rating Age (Months)",
         help="A bureau rating older than this opens a periodic review, to decide on a fresh rating. 0: a rating "
         "of any age will do.",
+    )
+    statement_frequency = fields.Selection(
+        [("none", "No Statements"), ("weekly", "Weekly"), ("monthly", "Monthly")],
+        string="Statement of Account",
+        default="none",
+        required=True,
+        tracking=True,
+        help="How often the daily run emails the customers of this segment their statement of account (open items "
+        "with aging), in their language, to their invoicing contact. A customer's own schedule or opt-out wins; "
+        "only customers with a positive open balance get one.",
+    )
+    statement_weekday = fields.Selection(STATEMENT_WEEKDAY_SELECTION, default="1", tracking=True)
+    statement_monthday = fields.Selection(
+        STATEMENT_MONTHDAY_SELECTION,
+        string="Statement Day of the Month",
+        default="1",
+        tracking=True,
+        help="Days 29 to 31 do not exist in every month: choose the last day of the month instead.",
     )
     warning_segment_id = fields.Many2one(
         "credit.segment",

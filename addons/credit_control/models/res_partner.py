@@ -27,6 +27,10 @@ CREDIT_USER_FIELDS = {
     "credit_rating_date",
     "credit_rating_source",
     "credit_rating_advised_limit",
+    "credit_statement_frequency",
+    "credit_statement_weekday",
+    "credit_statement_monthday",
+    "credit_statement_opt_out",
 }
 # A change of any of these is kept in the rating history (credit.rating.history).
 CREDIT_RATING_FIELDS = ("credit_rating", "credit_rating_date", "credit_rating_source", "credit_rating_advised_limit")

@@ -47,6 +47,7 @@ from . import (
     test_reply_parser,
     test_risk_prepayment,
     test_sale_credit_block,
+    test_scheduled_statement,
     test_security,
     test_segment_assignment,
     test_tour_credit_block,
