@@ -7,7 +7,7 @@
     "author": "credit_control team",
     "website": "https://github.com/credit-control/credit_control",
     "license": "LGPL-3",
-    "depends": ["account", "sale", "mail", "sms"],
+    "depends": ["account", "sale", "mail", "sms", "rating"],
     "post_init_hook": "_post_init_hook",
     "data": [
         "security/credit_control_security.xml",
@@ -67,6 +67,8 @@
         "wizard/credit_kpi_compute_views.xml",
         "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
+        "data/mail_template_csat_data.xml",
+        "views/credit_csat_views.xml",
         "views/menus.xml",
     ],
     "demo": [
