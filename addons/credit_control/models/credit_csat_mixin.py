@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from odoo.addons.rating.models.rating_data import RATING_LIMIT_SATISFIED
 
@@ -30,6 +31,26 @@ class CreditCsatMixin(models.AbstractModel):
         help="The customer was asked to rate how this was handled (once per record).",
         groups="credit_control.group_credit_control_user",
     )
+
+    # ------------------------------------------------------------------
+    # CRUD: only the request sets the flag, so that nobody makes a customer be asked twice
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any("csat_requested" in vals for vals in vals_list):
+            self._csat_raise_flag_by_hand()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "csat_requested" in vals and not self.env.su:
+            self._csat_raise_flag_by_hand()
+        return super().write(vals)
+
+    def _csat_raise_flag_by_hand(self):
+        raise AccessError(
+            self.env._("Whether the customer was asked for a rating is set when the request is sent, not by hand.")
+        )
 
     # ------------------------------------------------------------------
     # Rating configuration (rating.mixin)

@@ -12,7 +12,6 @@ class RatingRating(models.Model):
 
     credit_company_id = fields.Many2one(
         "res.company",
-        string="Credit Company",
         compute="_compute_credit_company_id",
         store=True,
         index="btree_not_null",

@@ -1,3 +1,4 @@
+import ast
 import os
 import shutil
 import tempfile
@@ -149,6 +150,9 @@ class TestCsat(CsatCommon):
         self.assertIn(f"/rate/{rating.access_token}/5", mail.body_html)
         self.assertIn(f"/rate/{rating.access_token}/1", mail.body_html)
         self.assertTrue(dispute.with_user(self.collector).csat_requested)
+        with self.assertRaises(AccessError):
+            dispute.with_user(self.collector).write({"csat_requested": False})
+        self.assertTrue(dispute.csat_requested, "nobody makes the customer be asked again")
         # asked once: a second request (a retry, another closing path) sends nothing
         self.assertFalse(dispute._csat_send_request())
         self.assertEqual(len(self._rating_mails(dispute)), 1)
@@ -178,6 +182,15 @@ class TestCsat(CsatCommon):
         self.assertFalse(self._rating_mails(dispute), "no segment: no survey")
         self.assertFalse(dispute.sudo().rating_ids)
         self.assertFalse(dispute.sudo().csat_requested)
+        with self.assertRaises(AccessError):
+            self.env["credit.dispute"].with_user(self.collector).create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(self._invoice(self.customer, 50.0, due_in=-20).ids)],
+                    "reason_id": self.reason.id,
+                    "csat_requested": True,
+                }
+            )
         self.segment.csat_enabled = False
         invoice = self._invoice(self.customer, 300.0, due_in=-20)
         dispute = self._dispute(invoice)
@@ -332,6 +345,16 @@ class TestCsatRatingPage(CsatCommon, HttpCase):
         self.assertIn(rating, self._messages(dispute).rating_ids, "the rating is in the dispute's chatter")
         action = collector_view.action_open_ratings()
         self.assertEqual(self.env["rating.rating"].with_user(self.collector).search(action["domain"]), rating)
+        # reachable: the button on the forms, the menu of all ratings, the customer's credit tab
+        for model in ("credit.dispute", "credit.payment.plan", "credit.action"):
+            arch = self.env[model].with_user(self.collector).get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertIn('name="action_open_ratings"', arch, model)
+        menu = self.env.ref("credit_control.rating_rating_credit_menu")
+        self.assertIn(self.env.ref("credit_control.group_credit_control_user"), menu.groups_id)
+        Rating = self.env["rating.rating"].with_user(self.collector)
+        self.assertEqual(Rating.search(ast.literal_eval(menu.action.domain)), rating)
+        arch = self.env["res.partner"].with_user(self.collector).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="credit_csat"', arch)
         self.customer.invalidate_recordset()
         self.assertEqual(self.customer.with_user(self.collector).credit_csat, 100.0)
         self.assertEqual(self.customer.with_user(self.collector).credit_csat_count, 1)
