@@ -7,7 +7,7 @@
     "author": "credit_control team",
     "website": "https://github.com/credit-control/credit_control",
     "license": "LGPL-3",
-    "depends": ["account", "sale", "mail", "sms"],
+    "depends": ["account", "sale", "mail", "sms", "rating"],
     "post_init_hook": "_post_init_hook",
     "data": [
         "security/credit_control_security.xml",
@@ -68,6 +68,8 @@
         "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
         "views/credit_reply_views.xml",
+        "data/mail_template_csat_data.xml",
+        "views/credit_csat_views.xml",
         "views/menus.xml",
         "data/credit_statement_data.xml",
         "views/credit_statement_sending_views.xml",

@@ -16,6 +16,7 @@ from ..tools.credit_kpi_period import (
     previous_month_end,
     working_days,
 )
+from .credit_csat_mixin import CSAT_MODELS, CSAT_SATISFIED
 from .credit_followup_run import may_commit
 
 SCOPES = [("company", "Company"), ("segment", "Segment"), ("collector", "Collector")]
@@ -30,6 +31,7 @@ KPI_FIELDS = (
     "promise_kept_rate",
     "dispute_cycle_days",
     "actions_per_day",
+    "csat",
 )
 # Moves whose receivable lines are sales: customer invoices, credit notes (negative) and receipts.
 SALE_MOVE_TYPES = ("out_invoice", "out_refund", "out_receipt")
@@ -102,6 +104,14 @@ class CreditKpiSnapshot(models.Model):
         readonly=True, help="Follow-up actions done in the month: emails, letters, messages, calls, holds."
     )
     working_days = fields.Integer(readonly=True, aggregator="max", help="Monday to Friday days of the month.")
+    csat_ratings = fields.Integer(
+        string="Ratings Received",
+        readonly=True,
+        help="Customer ratings of disputes, payment plans and follow-up calls given in the month.",
+    )
+    csat_satisfied = fields.Integer(
+        string="Satisfied Ratings", readonly=True, help="Of the ratings received, those of 4 or 5 out of 5."
+    )
 
     # ------------------------------------------------------------------
     # KPIs (empty when not measurable; averaged when grouped)
@@ -179,6 +189,16 @@ class CreditKpiSnapshot(models.Model):
         "(Monday to Friday).",
     )
 
+    csat = fields.Float(
+        string="Customer Satisfaction (CSAT, %)",
+        digits=(16, 2),
+        readonly=True,
+        aggregator="avg",
+        help="Of the ratings customers gave in the month to a dispute resolved or rejected, a payment plan paid "
+        "in full or a follow-up call, the share that is satisfied (4 or 5 out of 5; the survey's smileys give 5, 3 "
+        "and 1), as Odoo's satisfaction percentage counts it. Asked where the segment has the survey on.",
+    )
+
     # Whether each KPI could be measured: the views show *—* for one that could not (the ORM reads NULL as 0.0)
     dso_count_back_measured = fields.Boolean(string="DSO (Count-Back) Measured", compute="_compute_kpi_measured")
     dso_standard_measured = fields.Boolean(string="DSO (Standard) Measured", compute="_compute_kpi_measured")
@@ -189,6 +209,7 @@ class CreditKpiSnapshot(models.Model):
     promise_kept_rate_measured = fields.Boolean(string="Promises Kept Measured", compute="_compute_kpi_measured")
     dispute_cycle_days_measured = fields.Boolean(string="Dispute Cycle Time Measured", compute="_compute_kpi_measured")
     actions_per_day_measured = fields.Boolean(string="Actions per Day Measured", compute="_compute_kpi_measured")
+    csat_measured = fields.Boolean(string="Customer Satisfaction Measured", compute="_compute_kpi_measured")
 
     @api.depends(*KPI_FIELDS)
     def _compute_kpi_measured(self):
@@ -276,6 +297,7 @@ class CreditKpiSnapshot(models.Model):
             "credit.promise",
             "credit.dispute",
             "credit.action",
+            "rating.rating",
         ):
             self.env[model].flush_model()
         totals = defaultdict(lambda: defaultdict(Decimal))
@@ -303,6 +325,8 @@ class CreditKpiSnapshot(models.Model):
         for row in self.env.execute_query_dict(self._kpi_promises_query(company, key, period)):
             add(row.pop("segment_id"), row.pop("collector_id"), row)
         for row in self.env.execute_query_dict(self._kpi_actions_query(company, key, period)):
+            add(row.pop("segment_id"), row.pop("collector_id"), row)
+        for row in self.env.execute_query_dict(self._kpi_csat_query(company, key, period)):
             add(row.pop("segment_id"), row.pop("collector_id"), row)
         for row in self.env.execute_query_dict(self._kpi_disputes_query(company, key, period)):
             closed = row["date_closed"] and period["date_from"] <= row["date_closed"] <= period["date_to"]
@@ -453,6 +477,34 @@ class CreditKpiSnapshot(models.Model):
             stop=datetime.combine(period["date_to"] + timedelta(days=1), time.min),
         )
 
+    def _kpi_csat_query(self, company, key, period):
+        """The customer ratings of the company's disputes, payment plans and calls given in the month, and how many
+        are satisfied, per segment and collector of the rating customer."""
+        return SQL(
+            """
+            SELECT (cp.credit_segment_id ->> %(key)s)::int AS segment_id,
+                   (cp.credit_collector_id ->> %(key)s)::int AS collector_id,
+                   COUNT(*) AS csat_ratings,
+                   COUNT(*) FILTER (WHERE r.rating >= %(satisfied)s) AS csat_satisfied
+              FROM rating_rating r
+              JOIN res_partner p ON p.id = r.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+             WHERE r.credit_company_id = %(company)s
+               AND r.res_model IN %(models)s
+               AND r.consumed
+               AND r.rating >= 1
+               AND r.credit_rated_on >= %(start)s
+               AND r.credit_rated_on < %(stop)s
+          GROUP BY 1, 2
+            """,
+            company=company.id,
+            key=key,
+            models=CSAT_MODELS,
+            satisfied=CSAT_SATISFIED,
+            start=datetime.combine(period["date_from"], time.min),
+            stop=datetime.combine(period["date_to"] + timedelta(days=1), time.min),
+        )
+
     def _kpi_disputes_query(self, company, key, period):
         return SQL(
             """
@@ -495,6 +547,7 @@ class CreditKpiSnapshot(models.Model):
             "promise_kept_rate": credit_kpi.promise_kept_rate(figures["promises_kept"], figures["promises_broken"]),
             "dispute_cycle_days": credit_kpi.average_cycle_time(dispute_periods),
             "actions_per_day": credit_kpi.actions_per_day(figures["actions_done"], period["working_days"]),
+            "csat": credit_kpi.customer_satisfaction(figures["csat_satisfied"], figures["csat_ratings"]),
         }
         vals = {
             "company_id": company.id,
@@ -513,6 +566,8 @@ class CreditKpiSnapshot(models.Model):
             "disputes_closed": int(figures["disputes_closed"]),
             "actions_done": int(figures["actions_done"]),
             "working_days": period["working_days"],
+            "csat_ratings": int(figures["csat_ratings"]),
+            "csat_satisfied": int(figures["csat_satisfied"]),
         }
         # a KPI that cannot be measured is left empty (NULL), so that averages over months skip it
         vals.update({name: float(value) for name, value in kpis.items() if value is not None})

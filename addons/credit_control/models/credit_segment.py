@@ -71,6 +71,11 @@ class CreditSegment(models.Model):
         string="Thank After Payment",
         help="Customers of this segment who were followed up get a thank-you email once they have paid in full.",
     )
+    csat_enabled = fields.Boolean(
+        string="Customer Satisfaction Survey",
+        help="Customers of this segment are asked, once, to rate a dispute resolved or rejected, a payment plan "
+        "paid in full and a follow-up call that reached them (one click in an email, in their language).",
+    )
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
     credit_plan_max_installments = fields.Integer(
         string="Plan: Most Installments Online",

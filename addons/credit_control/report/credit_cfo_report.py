@@ -248,6 +248,7 @@ class ReportCreditCfo(models.AbstractModel):
             "trend_values": trend_values,
             "charts": self._cfo_charts(trend, trend_values, currency),
             "kpis": [(name, snapshot._fields[name].get_description(self.env)["string"]) for name in KPI_FIELDS],
+            "kpi_digits": {name: snapshot._fields[name].get_digits(self.env)[1] for name in KPI_FIELDS},
             "disputes": disputes,
             "disputes_count": sum(row[1] for row in disputes),
             "disputes_amount": sum(row[2] for row in disputes),
@@ -259,7 +260,7 @@ class ReportCreditCfo(models.AbstractModel):
 
     @api.model
     def _cfo_charts(self, trend, trend_values, currency):
-        """[(title, SVG)] of the trends over the months of ``trend``: DSO, overdue share, CEI and cash collected,
+        """[(title, SVG)] of the trends over the months of ``trend``: DSO, overdue share, CEI, cash collected and CSAT,
         labelled in the context's language (month names, number formats)."""
 
         def number(value, digits=1):
@@ -289,5 +290,9 @@ class ReportCreditCfo(models.AbstractModel):
             (
                 self.env._("Cash collected (%(currency)s)", currency=currency.symbol or currency.name),
                 series(collected, lambda value: number(value, digits=0)),
+            ),
+            (
+                self.env._("Customer satisfaction (CSAT, %)"),
+                series(lambda v: v["csat"], lambda value: number(value, digits=2)),
             ),
         ]

@@ -11,6 +11,7 @@ from . import (
     test_credit_insurance,
     test_credit_reply,
     test_credit_review,
+    test_csat,
     test_daily_run_queries,
     test_day_one_amounts,
     test_day_one_control,

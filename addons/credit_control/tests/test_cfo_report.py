@@ -178,13 +178,13 @@ class TestCfoReport(CreditKpiCommon):
         self.assertIn("As of May 31, 2026", english)
 
     def test_trends_are_charts_drawn_on_the_server_and_rows_are_not_cut(self):
-        """Four inline SVG bar charts (DSO, overdue share, CEI, cash collected), one bar per month with a value, no
-        JavaScript; rows that do not break across pages and table headers repeated on each page."""
+        """Five inline SVG bar charts (DSO, overdue share, CEI, cash collected, CSAT), one bar per month with a value,
+        no JavaScript; rows that do not break across pages and table headers repeated on each page."""
         self.Snapshot._compute_month(self.company, date(2026, 4, 30))
         may = self._snapshot(self.Snapshot._compute_month(self.company, MAY_END), "company")
         html = self._html(may)
         charts = html[html.index('name="cfo_charts"') : html.index("</div>", html.rindex("</svg>"))]
-        self.assertEqual(charts.count("<svg"), 4)
+        self.assertEqual(charts.count("<svg"), 5)
         self.assertNotIn("<script", charts)
         self.assertIn("DSO", charts)
         self.assertIn("Cash collected", charts)

@@ -174,11 +174,12 @@ class TestKpiSnapshot(CreditKpiCommon):
             )
 
     def test_queries_do_not_grow_with_customers(self):
-        # 4 aggregate queries, 2 existence checks of segments and collectors, 2 to read the month's earlier
-        # snapshots, 4 to delete them (rows, xml ids, attachments, defaults), 4 to insert the new ones in one
-        # statement (with the company and currency that round the amounts, and the company check)
+        # 5 aggregate queries (receivables, promises, actions, ratings, disputes), 2 existence checks of segments
+        # and collectors, 2 to read the month's earlier snapshots, 4 to delete them (rows, xml ids, attachments,
+        # defaults), 4 to insert the new ones in one statement (with the company and currency that round the
+        # amounts, and the company check)
         self._warm_up()
-        with self.assertQueryCount(16):
+        with self.assertQueryCount(17):
             self.Snapshot._compute_month(self.company, MAY_END)
         other_segment = self.env["credit.segment"].create({"name": "Dealers", "partner_domain": "[('id', '=', 0)]"})
         for index in range(6):
@@ -187,7 +188,7 @@ class TestKpiSnapshot(CreditKpiCommon):
             invoice = self._sale(partner, 100.0 * (index + 1), date(2026, 5, 3), date(2026, 6, 2))
             self._pay_on(invoice, date(2026, 5, 20), amount=50.0)
         self._warm_up()
-        with self.assertQueryCount(16):
+        with self.assertQueryCount(17):
             snapshots = self.Snapshot._compute_month(self.company, MAY_END)
         self.assertEqual(len(snapshots), 5)
         dealers = self._snapshot(snapshots, "segment", segment=other_segment)

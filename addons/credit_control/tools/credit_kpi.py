@@ -1,11 +1,11 @@
 """Credit KPIs: days sales outstanding, collection effectiveness, promises, workload and aging.
 
 Each function takes plain numbers, lists and dates and returns a Decimal: days and percentages to one
-decimal, money to the cent, all rounded half-up. The docstrings are written for the people who read the
-KPI in the user interface. Two rules hold throughout: a KPI whose denominator is zero (no sales, no
-receivables, no promises, no working days, nothing closed) is None, "not measurable", rather than zero;
-and a negative amount, count or number of days raises ValueError, because it can only come from a bug
-in the caller.
+decimal (customer satisfaction to two), money to the cent, all rounded half-up. The docstrings are written
+for the people who read the KPI in the user interface. Two rules hold throughout: a KPI whose denominator
+is zero (no sales, no receivables, no promises, no working days, nothing closed) is None, "not measurable",
+rather than zero; and a negative amount, count or number of days raises ValueError, because it can only
+come from a bug in the caller.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -160,6 +160,20 @@ def actions_per_day(action_count, working_days):
     count = _positive_or_zero(action_count, "The number of actions")
     days = _positive_or_zero(working_days, "The number of working days")
     return None if not days else _tenths(count / days)
+
+
+def customer_satisfaction(satisfied, rated):
+    """Customer satisfaction (CSAT): the share of the ratings received that are *satisfied*, to two decimals.
+    Odoo's own satisfaction percentage (``rating.mixin._compute_rating_satisfaction``, shown on projects and
+    helpdesk teams) counts a rating of 4 or more out of 5 as satisfied, and its one-click survey offers 5
+    (satisfied), 3 (okay) and 1 (dissatisfied): two *satisfied* ratings and one *dissatisfied* is 66.67%.
+    Without any rating there is no CSAT.
+    """
+    satisfied = _positive_or_zero(satisfied, "The number of satisfied ratings")
+    rated = _positive_or_zero(rated, "The number of ratings")
+    if satisfied > rated:
+        raise ValueError("The satisfied ratings cannot outnumber the ratings.")
+    return None if not rated else (satisfied * 100 / rated).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def aging_buckets(items, today):

@@ -64,6 +64,7 @@ class CreditActionCall(models.TransientModel):
             ),
             subtype_xmlid="mail.mt_note",
         )
+        action._csat_after_call()
         return action
 
     @api.model
