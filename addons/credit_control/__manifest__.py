@@ -67,6 +67,7 @@
         "wizard/credit_kpi_compute_views.xml",
         "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
+        "wizard/credit_write_off_views.xml",
         "views/menus.xml",
     ],
     "demo": [

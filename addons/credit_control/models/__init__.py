@@ -27,6 +27,7 @@ from . import (
     credit_report_mixin,
     credit_review,
     credit_segment,
+    credit_write_off_entry,
     ir_qweb,
     mail_activity,
     mail_activity_insurance,
