@@ -268,11 +268,12 @@ class CreditWriteOffEntry(models.Model):
         receivable = self.move_id.line_ids.filtered(lambda line: line.account_id == self.item_id.account_id)
         return -sum(receivable.mapped("amount_currency"))
 
-    def _credit_register_recovery(self, amount, date, payment_line=None):
+    def _credit_register_recovery(self, amount, date, payment_line):
         """Money received on a written-off item (a late payment or a trustee's dividend): the entry debits the
         receivable (matched with the payment when given), credits the bad-debt account, and makes the VAT relieved
         due again pro rata of the amount received (art. 29 Wet OB: due when received), through the taxes' invoice
-        repartition. Returns the move."""
+        repartition. ``payment_line`` is the payment's open receivable credit: the recovery's receivable debit is
+        matched with it at once, so nothing is left open for the follow-up run. Returns the move."""
         self.ensure_one()
         self.env["credit.write.off"]._credit_check_manager()
         currency = self.currency_id
@@ -327,9 +328,10 @@ class CreditWriteOffEntry(models.Model):
             }
         )
         move = self._credit_create_move(date, label, lines)
-        if payment_line:
-            receivable = move.line_ids.filtered(lambda line: line.account_id == self.item_id.account_id)
-            (receivable | payment_line).reconcile()
+        receivable = move.line_ids.filtered(lambda line: line.account_id == self.item_id.account_id)
+        if payment_line.account_id != receivable.account_id:
+            raise UserError(self.env._("The payment is on another receivable account than the invoice."))
+        (receivable | payment_line).sudo().reconcile()
         self.sudo().write(
             {
                 "recovered_amount": currency.round(self.recovered_amount + amount),

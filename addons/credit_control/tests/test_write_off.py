@@ -117,7 +117,7 @@ class TestWriteOff(CreditControlCommon):
                 line.tag_ids = cls.tags[f"{sign}{rubric} {kind}"]
         return tax
 
-    def _vat_invoice(self, lines, due_in, partner=None):
+    def _vat_invoice(self, lines, due_in, partner=None, currency=None):
         """A posted invoice with ``lines`` [(price, tax)], due ``due_in`` days from today."""
         move = self.env["account.move"].create(
             {
@@ -126,6 +126,7 @@ class TestWriteOff(CreditControlCommon):
                 "invoice_date": self._days(due_in - 30),
                 "date": self._days(due_in - 30),
                 "invoice_date_due": self._days(due_in),
+                "currency_id": (currency or self.currency).id,
                 "invoice_line_ids": [
                     Command.create(
                         {
@@ -227,6 +228,21 @@ class TestWriteOff(CreditControlCommon):
         self.assertEqual(sum(move.line_ids.mapped("credit")), 130.0)
         self.assertEqual(self._tag_total(["-1b btw"]), -5.09)
         self.assertTrue(invoice.currency_id.is_zero(invoice.amount_residual))
+
+    def test_foreign_currency_invoice_written_off_in_both_currencies(self):
+        eur = self.setup_other_currency("EUR")  # 2.00 EUR for 1.00 of the company's currency
+        invoice = self._vat_invoice([(100.0, self.tax21)], due_in=-400, currency=eur)
+        entry = self._write_off(invoice)
+        move = entry.move_id
+        self.assertEqual(entry.amount, 60.5)
+        self.assertEqual(entry.vat_amount, 10.5)
+        tax_line = move.line_ids.filtered("tax_repartition_line_id")
+        self.assertEqual((tax_line.debit, tax_line.amount_currency, tax_line.currency_id), (10.5, 21.0, eur))
+        receivable = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        self.assertEqual((receivable.credit, receivable.amount_currency), (60.5, -121.0))
+        self.assertEqual(sum(move.line_ids.mapped("amount_currency")), 0.0)
+        self.assertTrue(eur.is_zero(invoice.amount_residual))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
 
     def test_vat_not_yet_reclaimable_stays_on_the_bad_debt_account_until_the_rule_date(self):
         invoice = self._vat_invoice([(100.0, self.tax21)], due_in=-30)
@@ -358,8 +374,9 @@ class TestWriteOff(CreditControlCommon):
         self.assertEqual(
             sum(self.env["account.move.line"].search([("account_id", "=", self.bad_debt.id)]).mapped("balance")), 0.0
         )
+        more = self._customer_payment(1.0)
         with self.assertRaises(UserError):
-            Recovery.create({"entry_id": entry.id, "amount": 1.0}).action_register()
+            Recovery.create({"entry_id": entry.id, "payment_line_id": more.id, "amount": 1.0}).action_register()
 
     # ------------------------------------------------------------------
     # Access and companies

@@ -17,10 +17,12 @@ class CreditWriteOffRecovery(models.TransientModel):
     payment_line_id = fields.Many2one(
         "account.move.line",
         string="Payment",
+        required=True,
         domain="[('company_id', '=', company_id), ('partner_id', 'child_of', partner_id), "
         "('account_type', '=', 'asset_receivable'), ('parent_state', '=', 'posted'), ('reconciled', '=', False), "
         "('amount_residual', '<', 0)]",
-        help="The customer's payment or the trustee's dividend, not matched yet, that this recovery is matched with.",
+        help="The customer's payment or the trustee's dividend, registered and not matched yet: the recovery is "
+        "matched with it, so that nothing is left open for follow-up.",
     )
     amount = fields.Monetary(required=True)
 
@@ -38,7 +40,10 @@ class CreditWriteOffRecovery(models.TransientModel):
     def action_register(self):
         self.ensure_one()
         self.env["credit.write.off"]._credit_check_manager()
-        if self.payment_line_id and self.payment_line_id.company_id != self.entry_id.company_id:
+        payment = self.payment_line_id
+        if payment.company_id != self.entry_id.company_id:
             raise UserError(self.env._("The payment belongs to another company."))
+        if payment.company_currency_id.compare_amounts(self.amount, -payment.amount_residual) > 0:
+            raise UserError(self.env._("The recovery cannot be more than what is left of the payment."))
         self.entry_id._credit_register_recovery(self.amount, self.date, self.payment_line_id)
         return {"type": "ir.actions.act_window_close"}
