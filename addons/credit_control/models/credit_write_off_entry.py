@@ -37,7 +37,7 @@ class CreditWriteOffEntry(models.Model):
     item_id = fields.Many2one(
         "account.move.line", string="Written-off Item", required=True, readonly=True, check_company=True
     )
-    invoice_id = fields.Many2one("account.move", string="Invoice", required=True, index=True, readonly=True)
+    invoice_id = fields.Many2one("account.move", required=True, index=True, readonly=True)
     insolvency_id = fields.Many2one("credit.insolvency", string="Insolvency Case", readonly=True)
     date = fields.Date(required=True, readonly=True)
     user_id = fields.Many2one("res.users", string="Written off by", readonly=True)

@@ -23,7 +23,7 @@ class CreditVatRelief(models.Model):
     _rec_name = "invoice_id"
 
     item_id = fields.Many2one("account.move.line", string="Journal Item", readonly=True)
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True)
+    invoice_id = fields.Many2one("account.move", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)

@@ -352,7 +352,7 @@ class TestWriteOff(CreditControlCommon):
         payment_line = self._customer_payment(46.0)
         Recovery = self.env["credit.write.off.recovery"].with_user(self.manager)
         action = entry.with_user(self.manager).action_register_recovery()
-        recovery = Recovery.with_context(action["context"]).create({"payment_line_id": payment_line.id, "amount": 46.0})
+        recovery = Recovery.with_context(**action["context"]).create({"payment_line_id": payment_line.id, "amount": 46.0})
         recovery.action_register()
         move = entry.recovery_move_ids
         self.assertEqual(len(move), 1)

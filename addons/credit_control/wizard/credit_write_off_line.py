@@ -11,7 +11,7 @@ class CreditWriteOffLine(models.TransientModel):
 
     wizard_id = fields.Many2one("credit.write.off", required=True, ondelete="cascade")
     currency_id = fields.Many2one(related="wizard_id.currency_id")
-    item_id = fields.Many2one("account.move.line", string="Item", required=True, readonly=True)
+    item_id = fields.Many2one("account.move.line", required=True, readonly=True)
     invoice_id = fields.Many2one(related="item_id.move_id", string="Invoice")
     partner_id = fields.Many2one(related="item_id.partner_id", string="Customer")
     date_maturity = fields.Date(related="item_id.date_maturity", string="Due Date")
