@@ -13,6 +13,7 @@ from . import (
     credit_followup_run_insurance,
     credit_group,
     credit_insolvency,
+    credit_insolvency_write_off,
     credit_insurance,
     credit_interest_rate,
     credit_kpi_snapshot,

@@ -302,6 +302,10 @@ class TestWriteOff(CreditControlCommon):
         entry = self.env["credit.write.off.entry"].search(wizard.action_write_off()["domain"])
         self.assertEqual((entry.insolvency_id, entry.vat_state), (case, "relieved"))
         self.assertIn(case.name, entry.move_id.ref)
+        # the trustee's dividend on written-off invoices is a recovery, not a payment of the invoice
+        case._credit_set_state("claim_filed")
+        with self.assertRaisesRegex(UserError, "Register Recovery"):
+            case.with_user(self.manager).action_register_dividend()
         row = self.env["credit.vat.relief"].search([("invoice_id", "=", invoice.id)])
         self.assertEqual(row.relief_date, self._days(-10))
 
@@ -352,7 +356,9 @@ class TestWriteOff(CreditControlCommon):
         payment_line = self._customer_payment(46.0)
         Recovery = self.env["credit.write.off.recovery"].with_user(self.manager)
         action = entry.with_user(self.manager).action_register_recovery()
-        recovery = Recovery.with_context(**action["context"]).create({"payment_line_id": payment_line.id, "amount": 46.0})
+        recovery = Recovery.with_context(**action["context"]).create(
+            {"payment_line_id": payment_line.id, "amount": 46.0}
+        )
         recovery.action_register()
         move = entry.recovery_move_ids
         self.assertEqual(len(move), 1)
@@ -378,6 +384,19 @@ class TestWriteOff(CreditControlCommon):
         with self.assertRaises(UserError):
             Recovery.create({"entry_id": entry.id, "payment_line_id": more.id, "amount": 1.0}).action_register()
 
+    def test_cash_basis_invoices_are_refused(self):
+        self.company.tax_exigibility = True
+        tax = self._nl_tax("21% BTW kasstelsel", 21.0, "1a")
+        tax.write(
+            {
+                "tax_exigibility": "on_payment",
+                "cash_basis_transition_account_id": self.copy_account(self.vat_account).id,
+            }
+        )
+        invoice = self._vat_invoice([(100.0, tax)], due_in=-400)
+        with self.assertRaisesRegex(UserError, "cash-basis"):
+            self._wizard("account.move", invoice)
+
     # ------------------------------------------------------------------
     # Access and companies
     # ------------------------------------------------------------------
@@ -391,25 +410,27 @@ class TestWriteOff(CreditControlCommon):
         entry = self._write_off(invoice)
         # collectors read write-offs, change nothing; nobody deletes one
         self.assertEqual(entry.with_user(self.collector).amount, 121.0)
+        values = {
+            "name": "x",
+            "company_id": self.company.id,
+            "partner_id": self.customer.id,
+            "item_id": entry.item_id.id,
+            "invoice_id": invoice.id,
+            "date": self.today,
+            "vat_state": "none",
+        }
         for user in (self.collector, self.manager):
             with self.assertRaises(AccessError):
                 entry.with_user(user).write({"amount": 1.0})
             with self.assertRaises(AccessError):
                 entry.with_user(user).unlink()
+            with self.assertRaises(AccessError):
+                entry.with_user(user).copy()
+            # records are made by the wizard only
+            with self.assertRaises(AccessError):
+                self.env["credit.write.off.entry"].with_user(user).create(values)
         with self.assertRaises(AccessError):
             entry.with_user(self.collector).action_register_recovery()
-        with self.assertRaises(AccessError):
-            self.env["credit.write.off.entry"].with_user(self.collector).create(
-                {
-                    "name": "x",
-                    "company_id": self.company.id,
-                    "partner_id": self.customer.id,
-                    "item_id": entry.item_id.id,
-                    "invoice_id": invoice.id,
-                    "date": self.today,
-                    "vat_state": "none",
-                }
-            )
         with self.assertRaises(UserError):
             entry.sudo().unlink()
 
@@ -428,6 +449,19 @@ class TestWriteOff(CreditControlCommon):
                 active_ids=(self._receivable(mine) | self._receivable(other_invoice)).ids,
                 allowed_company_ids=[self.company.id, other.id],
             ).create({})
+        # nor does another company's user read this company's write-offs
+        entry = self._write_off(self._vat_invoice([(50.0, self.tax21)], due_in=-400))
+        other_user = self.env["res.users"].create(
+            {
+                "name": "Boekhouder België",
+                "login": "other_manager",
+                "company_id": other.id,
+                "company_ids": [Command.set(other.ids)],
+                "groups_id": [Command.set(self.env.ref("credit_control.group_credit_control_manager").ids)],
+            }
+        )
+        self.assertFalse(self.env["credit.write.off.entry"].with_user(other_user).search([("id", "=", entry.id)]))
+        self.assertFalse(self.env["credit.vat.relief"].with_user(other_user).search([]))
         # and a paid item is not a bad debt
         self._pay(mine)
         with self.assertRaises(UserError):

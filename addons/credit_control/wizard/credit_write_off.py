@@ -105,6 +105,19 @@ class CreditWriteOff(models.TransientModel):
                     items=", ".join(wrong.mapped("move_name")),
                 )
             )
+        cash_basis = items.move_id.filtered(
+            lambda move: any(tax.tax_exigibility == "on_payment" for tax in move.line_ids.tax_ids)
+        )
+        if cash_basis:
+            # under cash-basis VAT the unpaid part's VAT was never declared: there is nothing to relieve, and
+            # matching the invoice would make Odoo declare it (its cash-basis entry)
+            raise UserError(
+                self.env._(
+                    "These invoices have cash-basis taxes, whose VAT is due on payment only: write them off with "
+                    "a credit note instead: %(invoices)s.",
+                    invoices=", ".join(cash_basis.mapped("name")),
+                )
+            )
 
     # ------------------------------------------------------------------
     # ACTION
