@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import BaseCase, tagged
+from odoo.tests import BaseCase, Form, tagged
 
 from ..tools import bad_debt_vat
 from .common import TODAY, CreditControlCommon
@@ -177,8 +177,12 @@ class TestWriteOff(CreditControlCommon):
     # ------------------------------------------------------------------
     def test_121_invoice_written_off_relieves_21_through_the_refund_repartition(self):
         invoice = self._vat_invoice([(100.0, self.tax21)], due_in=-400)
-        wizard = self._wizard("account.move.line", self._receivable(invoice))
+        # through the form, as the web client saves it
+        receivable = self._receivable(invoice)
+        context = {"active_model": "account.move.line", "active_ids": receivable.ids, "active_id": receivable.id}
+        wizard = Form(self.Wizard.with_user(self.manager).with_context(**context)).save()
         line = wizard.line_ids
+        self.assertEqual(line.item_id, receivable)
         self.assertEqual(line.amount, 121.0)
         self.assertEqual(line.vat_amount, 21.0)
         self.assertTrue(line.reclaimable)
@@ -356,10 +360,11 @@ class TestWriteOff(CreditControlCommon):
         payment_line = self._customer_payment(46.0)
         Recovery = self.env["credit.write.off.recovery"].with_user(self.manager)
         action = entry.with_user(self.manager).action_register_recovery()
-        recovery = Recovery.with_context(**action["context"]).create(
-            {"payment_line_id": payment_line.id, "amount": 46.0}
-        )
-        recovery.action_register()
+        # through the form: choosing the payment proposes its amount (at most what is written off)
+        form = Form(Recovery.with_context(**action["context"]))
+        form.payment_line_id = payment_line
+        self.assertEqual(form.amount, 46.0)
+        form.save().action_register()
         move = entry.recovery_move_ids
         self.assertEqual(len(move), 1)
         # 46 of 230: 20% — 4.20 of the 21% VAT and 1.80 of the 9% VAT are due again, 40 is income

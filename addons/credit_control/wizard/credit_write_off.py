@@ -28,7 +28,8 @@ class CreditWriteOff(models.TransientModel):
             wizard.amount_total = sum(wizard.line_ids.mapped("amount"))
             wizard.vat_total = sum(wizard.line_ids.mapped("vat_amount"))
             wizard.vat_relieved_total = sum(wizard.line_ids.filtered("reclaimable").mapped("vat_amount"))
-            wizard.expense_total = wizard.currency_id.round(wizard.amount_total - wizard.vat_relieved_total)
+            currency = wizard.currency_id or self.env.company.currency_id
+            wizard.expense_total = currency.round(wizard.amount_total - wizard.vat_relieved_total)
 
     @api.model
     def default_get(self, fields_list):

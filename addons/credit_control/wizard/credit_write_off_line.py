@@ -10,7 +10,7 @@ class CreditWriteOffLine(models.TransientModel):
     _description = "Write-off Item"
 
     wizard_id = fields.Many2one("credit.write.off", required=True, ondelete="cascade")
-    currency_id = fields.Many2one(related="wizard_id.currency_id")
+    currency_id = fields.Many2one(related="item_id.company_currency_id")
     item_id = fields.Many2one("account.move.line", required=True, readonly=True)
     invoice_id = fields.Many2one(related="item_id.move_id", string="Invoice")
     partner_id = fields.Many2one(related="item_id.partner_id", string="Customer")
@@ -36,7 +36,7 @@ class CreditWriteOffLine(models.TransientModel):
             line.amount = item.amount_residual
             line.vat_amount = sum(amount for _tax, amount in taxes)
             line.vat_detail = ", ".join(
-                f"{tax.name}: {line.currency_id.format(amount)}" for tax, amount in taxes if amount
+                f"{tax.name}: {item.company_currency_id.format(amount)}" for tax, amount in taxes if amount
             )
             day, rule = line._credit_relief()
             line.relief_date = day
