@@ -405,6 +405,26 @@ class TestWriteOff(CreditControlCommon):
     # ------------------------------------------------------------------
     # Access and companies
     # ------------------------------------------------------------------
+    def test_entry_points_are_shown_to_credit_managers_only(self):
+        action = self.env.ref("credit_control.credit_write_off_action")
+        for model in ("credit.insolvency", "res.partner"):
+            manager_arch = self.env[model].with_user(self.manager).get_views([(False, "form")])["views"]["form"]["arch"]
+            collector_arch = (
+                self.env[model].with_user(self.collector).get_views([(False, "form")])["views"]["form"]["arch"]
+            )
+            self.assertIn(f'name="{action.id}"', manager_arch, model)
+            self.assertNotIn(f'name="{action.id}"', collector_arch, model)
+        binding = self.env.ref("credit_control.credit_write_off_action_move_line").id
+        Actions = self.env["ir.actions.actions"]
+        collector_bindings = Actions.with_user(self.collector).get_bindings("account.move.line").get("action", [])
+        manager_bindings = Actions.with_user(self.manager).get_bindings("account.move.line").get("action", [])
+        self.assertNotIn(binding, [item["id"] for item in collector_bindings])
+        self.assertIn(binding, [item["id"] for item in manager_bindings])
+        self.assertEqual(
+            self.env.ref("credit_control.credit_vat_relief_menu").action,
+            self.env.ref("credit_control.credit_vat_relief_action"),
+        )
+
     def test_only_credit_managers_write_off(self):
         invoice = self._vat_invoice([(100.0, self.tax21)], due_in=-400)
         with self.assertRaises(AccessError):
