@@ -45,6 +45,10 @@ class CreditWriteOffEntry(models.Model):
     amount = fields.Monetary(string="Written off", readonly=True, help="The open amount of the item, VAT included.")
     vat_amount = fields.Monetary(string="VAT Share", readonly=True, help="The VAT in the written-off amount.")
     vat_relieved = fields.Monetary(string="VAT Relieved", readonly=True)
+    relief_base = fields.Monetary(
+        string="Relieved On", readonly=True, help="The part of the written-off amount whose VAT was relieved."
+    )
+    relief_base_currency = fields.Float(string="Relieved On (Invoice Currency)", readonly=True, digits=0)
     vat_state = fields.Selection(
         [
             ("none", "No VAT"),
@@ -257,7 +261,13 @@ class CreditWriteOffEntry(models.Model):
         )
         move = self._credit_create_move(date, label, lines)
         self.sudo().write(
-            {"relief_move_id": move.id, "vat_state": "relieved", "vat_relieved": self._credit_vat_of(split)}
+            {
+                "relief_move_id": move.id,
+                "vat_state": "relieved",
+                "vat_relieved": self._credit_vat_of(split),
+                "relief_base": left,
+                "relief_base_currency": left_currency,
+            }
         )
         self.message_post(body=self.env._("VAT relieved: %(move)s", move=move.name))
         return move
@@ -270,8 +280,8 @@ class CreditWriteOffEntry(models.Model):
 
     def _credit_register_recovery(self, amount, date, payment_line):
         """Money received on a written-off item (a late payment or a trustee's dividend): the entry debits the
-        receivable (matched with the payment when given), credits the bad-debt account, and makes the VAT relieved
-        due again pro rata of the amount received (art. 29 Wet OB: due when received), through the taxes' invoice
+        receivable, credits the bad-debt account, and makes the VAT relieved due again pro rata of the amount
+        received (art. 29 Wet OB: due when received), through the taxes' invoice
         repartition. ``payment_line`` is the payment's open receivable credit: the recovery's receivable debit is
         matched with it at once, so nothing is left open for the follow-up run. Returns the move."""
         self.ensure_one()
@@ -297,8 +307,9 @@ class CreditWriteOffEntry(models.Model):
         lines, vat_again, taxed, taxed_currency = [], 0.0, 0.0, 0.0
         if self.vat_state == "relieved":
             if final:
-                # the last recovery makes due what is left of the relief, to the cent
-                full = self._credit_split(self.invoice_id, self.amount, written_currency, item_currency)
+                # the last recovery makes due what is left of the relief, to the cent (the relief covered what was
+                # still open when it was posted)
+                full = self._credit_split(self.invoice_id, self.relief_base, self.relief_base_currency, item_currency)
                 done = self._credit_recovered_parts()
                 split = {key: (full[key][0] - done[key][0], full[key][1] - done[key][1]) for key in full}
             else:

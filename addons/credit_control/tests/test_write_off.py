@@ -356,7 +356,7 @@ class TestWriteOff(CreditControlCommon):
     def test_payment_after_write_off_makes_the_vat_due_again_pro_rata(self):
         invoice = self._vat_invoice([(100.0, self.tax21), (100.0, self.tax9)], due_in=-400)
         entry = self._write_off(invoice)
-        self.assertEqual(entry.vat_relieved, 30.0)
+        self.assertEqual((entry.vat_relieved, entry.relief_base), (30.0, 230.0))
         payment_line = self._customer_payment(46.0)
         Recovery = self.env["credit.write.off.recovery"].with_user(self.manager)
         action = entry.with_user(self.manager).action_register_recovery()
@@ -401,6 +401,26 @@ class TestWriteOff(CreditControlCommon):
         invoice = self._vat_invoice([(100.0, tax)], due_in=-400)
         with self.assertRaisesRegex(UserError, "cash-basis"):
             self._wizard("account.move", invoice)
+
+    def test_recovery_before_the_relief_keeps_its_vat_and_the_relief_covers_the_rest(self):
+        invoice = self._vat_invoice([(100.0, self.tax21)], due_in=-30)
+        entry = self._write_off(invoice)
+        Recovery = self.env["credit.write.off.recovery"].with_user(self.manager)
+        # half comes in before the VAT may be reclaimed: nothing was relieved, nothing is due again
+        first = self._customer_payment(60.5)
+        Recovery.create({"entry_id": entry.id, "payment_line_id": first.id, "amount": 60.5}).action_register()
+        self.assertFalse(entry.recovery_move_ids.line_ids.filtered("tax_repartition_line_id"))
+        self.assertEqual((entry.recovered_amount, entry.vat_due_again), (60.5, 0.0))
+        # a year after the due date the VAT of the other half is relieved
+        with freeze_time(self._days(335)):
+            entry.with_user(self.manager).action_relieve_vat()
+        self.assertEqual((entry.vat_relieved, entry.relief_base), (10.5, 60.5))
+        # and the rest comes in after all: exactly that relief is due again
+        rest = self._customer_payment(60.5)
+        Recovery.create({"entry_id": entry.id, "payment_line_id": rest.id, "amount": 60.5}).action_register()
+        self.assertEqual((entry.recovered_amount, entry.vat_due_again), (121.0, 10.5))
+        self.assertEqual(self._tag_total(["+1a btw", "-1a btw"]), 21.0)
+        self.assertEqual(self._bad_debt_balance(entry.move_id | entry.relief_move_id | entry.recovery_move_ids), 0.0)
 
     # ------------------------------------------------------------------
     # Access and companies

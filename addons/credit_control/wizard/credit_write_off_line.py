@@ -95,6 +95,8 @@ class CreditWriteOffLine(models.TransientModel):
                 "amount": item.amount_residual,
                 "vat_amount": self.vat_amount,
                 "vat_relieved": self.vat_amount if vat_state == "relieved" else 0.0,
+                "relief_base": item.amount_residual if vat_state == "relieved" else 0.0,
+                "relief_base_currency": item.amount_residual_currency if vat_state == "relieved" else 0.0,
                 "vat_state": vat_state,
                 "relief_date": self.relief_date,
                 "relief_rule": self.relief_rule or False,
