@@ -70,6 +70,7 @@
         "views/credit_reply_views.xml",
         "data/mail_template_csat_data.xml",
         "views/credit_csat_views.xml",
+        "wizard/credit_write_off_views.xml",
         "views/menus.xml",
         "data/credit_statement_data.xml",
         "views/credit_statement_sending_views.xml",

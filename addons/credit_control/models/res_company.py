@@ -84,6 +84,22 @@ class ResCompany(models.Model):
         help="Receive the credit control report of the month by email on the 1st of the next month.",
     )
 
+    credit_bad_debt_account_id = fields.Many2one(
+        "account.account",
+        string="Bad-debt Account",
+        domain="[('account_type', 'in', ('expense', 'expense_other'))]",
+        check_company=True,
+        help="The expense account a written-off receivable is booked to (its net part, and its VAT until the VAT "
+        "may be relieved).",
+    )
+    credit_write_off_journal_id = fields.Many2one(
+        "account.journal",
+        string="Write-off Journal",
+        domain="[('type', '=', 'general')]",
+        check_company=True,
+        help="Miscellaneous journal of the write-off, VAT relief and recovery entries.",
+    )
+
     def _credit_note_lang(self):
         """The language of what credit control writes for the company's own staff (results, chatter notes,
         activities, failure reasons): the company's, whoever runs the code (OdooBot, a collector in English).

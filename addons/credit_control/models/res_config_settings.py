@@ -30,3 +30,5 @@ class ResConfigSettings(models.TransientModel):
         help="How many worker crons share the daily follow-up run; set it to the number of cron threads of all "
         "Odoo servers on this database (--max-cron-threads).",
     )
+    credit_bad_debt_account_id = fields.Many2one(related="company_id.credit_bad_debt_account_id", readonly=False)
+    credit_write_off_journal_id = fields.Many2one(related="company_id.credit_write_off_journal_id", readonly=False)

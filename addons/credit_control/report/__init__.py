@@ -7,4 +7,5 @@ from . import (
     credit_dossier,
     credit_insurance_notification,
     credit_reports,
+    credit_vat_relief,
 )

@@ -60,4 +60,5 @@ from . import (
     test_trust_portal,
     test_trust_sale_block,
     test_worklist_arrangements,
+    test_write_off,
 )

@@ -11,4 +11,7 @@ from . import (
     credit_prediction_backtest,
     credit_rating_import,
     credit_rating_import_line,
+    credit_write_off,
+    credit_write_off_line,
+    credit_write_off_recovery,
 )
