@@ -68,6 +68,11 @@
         "wizard/credit_cfo_report_print_views.xml",
         "report/credit_reports.xml",
         "views/menus.xml",
+        "data/credit_provision_data.xml",
+        "report/credit_cfo_report_provision.xml",
+        "views/credit_provision_rate_views.xml",
+        "views/res_config_settings_provision_views.xml",
+        "wizard/credit_provision_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",

@@ -40,6 +40,7 @@ from . import (
     test_portal_credit,
     test_portal_signature,
     test_promise,
+    test_provision,
     test_rating_import,
     test_risk_prepayment,
     test_sale_credit_block,
