@@ -4,7 +4,9 @@
     python3 scripts/screenshots.py --url http://localhost:8069 --db credit_control
     python3 scripts/screenshots.py --only delivery_block,credit_application,credit_review   # a few shots again
 
-The delivery-block shot needs the bridge module credit_control_stock installed in the database.
+The delivery-block shot needs the bridge module credit_control_stock installed in the database. The claim shot
+(insolvency_claim) is the first page of the claim PDF, rendered by the server with wkhtmltopdf and turned into a
+PNG with pdftoppm (apt-get install -y poppler-utils).
 The users of the demo work in Dutch (admin, bram, eva, mulder), so the shots show the Dutch UI.
 
 Each shot is: log in as a user, open an Odoo URL, optionally run a bit of JavaScript (a click),
@@ -110,6 +112,24 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def pdf_page(base, session, url, name, resolution=80):
+    """Save the first page of a PDF report (rendered by the server with wkhtmltopdf) as a PNG, with pdftoppm
+    (poppler-utils)."""
+    request = urllib.request.Request(base + url, headers={"Cookie": f"session_id={session}"})
+    data = urllib.request.urlopen(request, timeout=300).read()
+    if not data.startswith(b"%PDF"):
+        raise SystemExit(f"{url} did not return a PDF (is wkhtmltopdf installed on the server?)")
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = os.path.join(tmp, "report.pdf")
+        with open(pdf, "wb") as out:
+            out.write(data)
+        prefix = os.path.join(tmp, "page")
+        subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1", pdf, prefix], check=True)
+        page = next(os.path.join(tmp, f) for f in sorted(os.listdir(tmp)) if f.endswith(".png"))
+        shutil.move(page, os.path.join(OUT, f"{name}.png"))
+    print("wrote", os.path.join(OUT, f"{name}.png"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://localhost:8069")
@@ -153,7 +173,10 @@ def main():
                 "AND name='credit_review_smit_demo'),"
                 # a periodic review the demo's first run opened
                 "'review', (SELECT id FROM credit_review WHERE kind = 'review' AND state = 'submitted' "
-                "ORDER BY id LIMIT 1))",
+                "ORDER BY id LIMIT 1),"
+                # the demo's faillissement, with its curator
+                "'insolvency', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
+                "AND name='credit_insolvency_van_wijk_demo'))",
             ],
             text=True,
         )
@@ -212,6 +235,21 @@ def main():
             shot(admin, f"/odoo/action-credit_control.credit_review_action/{ids['application']}", "credit_application")
         if ids["review"]:
             shot(admin, f"/odoo/action-credit_control.credit_review_action_due/{ids['review']}", "credit_review")
+        # the end of the chain: an insolvency case and the first page of its claim to the curator (the PDF)
+        if ids["insolvency"]:
+            shot(
+                admin,
+                f"/odoo/action-credit_control.credit_insolvency_action/{ids['insolvency']}",
+                "insolvency_case",
+                height=1100,
+            )
+            if args.only is None or "insolvency_claim" in args.only:
+                pdf_page(
+                    base,
+                    admin,
+                    f"/report/pdf/credit_control.report_credit_claim/{ids['insolvency']}",
+                    "insolvency_claim",
+                )
     finally:
         browser.close()
 

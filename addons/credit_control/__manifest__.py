@@ -78,6 +78,7 @@
         "demo/credit_control_demo.xml",
         "demo/credit_group_demo.xml",
         "demo/credit_insurance_demo.xml",
+        "demo/credit_provision_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -16,7 +16,7 @@ class AccountMove(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         # one provision per company and month end that is not cancelled, whatever posts it (wizard or cron, two at once)
         self.env.cr.execute(
             SQL(
@@ -24,3 +24,4 @@ class AccountMove(models.Model):
                 "(company_id, credit_provision_date) WHERE credit_provision_date IS NOT NULL AND state != 'cancel'"
             )
         )
+        return res

@@ -38,7 +38,7 @@ class ResCompany(models.Model):
     credit_provision_auto_post = fields.Boolean(
         string="Post the Provision Monthly",
         help="On the 1st of each month the provision of the month that ended is posted by itself (and reversed "
-        "on the same day). Without it a credit manager posts it from Credit Control › Provision.",
+        "on the same day). Without it a credit manager posts it from Credit Control › Provision for Doubtful Debts.",
     )
 
     @api.constrains("credit_provision_account_id", "credit_provision_expense_account_id")

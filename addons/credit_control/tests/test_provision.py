@@ -1,9 +1,11 @@
 from datetime import date
 
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, tagged
+from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.credit_control.tools.credit_provision import net_debts, provision_amount, provision_lines
@@ -190,6 +192,12 @@ class TestProvision(CreditControlCommon):
         self.assertEqual(wizard.existing_move_id, move)
         with self.assertRaisesRegex(UserError, "posted already"):
             wizard.action_post()
+        # and the database refuses a second entry of the month, whatever writes it
+        other = move.copy({"date": MAY_END})
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            other.sudo().write({"credit_provision_date": MAY_END})
+            other.flush_recordset()
+        other.button_cancel()
         # the entry and its reversal cancelled: the month can be posted again
         reversal = move.reversal_move_ids
         (move | reversal).button_draft()

@@ -60,7 +60,7 @@ class CreditProvision(models.TransientModel):
         "account.move", string="Already Provided", compute="_compute_existing_move_id", compute_sudo=True
     )
     move_id = fields.Many2one("account.move", string="Provision Entry", readonly=True)
-    config_warning = fields.Char(compute="_compute_config_warning")
+    config_warning = fields.Char(string="Settings Missing", compute="_compute_config_warning")
 
     @api.model
     def _company_domain(self):

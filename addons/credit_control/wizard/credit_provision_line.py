@@ -12,7 +12,7 @@ class CreditProvisionLine(models.TransientModel):
     _description = "Provision for Doubtful Debts Line"
     _order = "sequence, id"
 
-    wizard_id = fields.Many2one("credit.provision", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one("credit.provision", string="Preview", required=True, ondelete="cascade")
     sequence = fields.Integer()
     currency_id = fields.Many2one(related="wizard_id.currency_id")
     kind = fields.Selection([("bucket", "Age"), ("insolvency", "Insolvency Cases")], required=True)
