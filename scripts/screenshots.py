@@ -241,6 +241,7 @@ def main():
                 admin,
                 f"/odoo/action-credit_control.credit_insolvency_action/{ids['insolvency']}",
                 "insolvency_case",
+                wait=10.0,
                 height=1100,
             )
             if args.only is None or "insolvency_claim" in args.only:
@@ -250,6 +251,8 @@ def main():
                     f"/report/pdf/credit_control.report_credit_claim/{ids['insolvency']}",
                     "insolvency_claim",
                 )
+        # the month-end provision for doubtful debts: the preview of last month's end, before Post
+        shot(admin, "/odoo/action-credit_control.credit_provision_action", "provision_preview", wait=10.0)
     finally:
         browser.close()
 
