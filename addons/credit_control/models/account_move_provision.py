@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 
@@ -14,6 +15,23 @@ class AccountMove(models.Model):
         groups="account.group_account_invoice,account.group_account_readonly",
         help="This entry is the provision for doubtful debts of the receivables as they stood at this month end.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("credit_provision_date") for vals in vals_list):
+            self._credit_check_provision_write()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "credit_provision_date" in vals:
+            self._credit_check_provision_write()
+        return super().write(vals)
+
+    def _credit_check_provision_write(self):
+        """Only the provision wizard marks an entry as a month's provision, with a superuser write: a user who
+        marked any entry could block a month's provision (or hide one)."""
+        if not self.env.su:
+            raise AccessError(self.env._("Only the provision for doubtful debts marks an entry as a provision."))
 
     def init(self):
         res = super().init()

@@ -3,6 +3,7 @@ from datetime import date
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import BaseCase, tagged
 from odoo.tools import mute_logger
@@ -240,6 +241,30 @@ class TestProvision(CreditControlCommon):
         with self.assertRaises(AccessError):
             rate.with_user(self.collector).unlink()
         self.assertFalse(self.env["account.move"].search([("credit_provision_date", "!=", False)]))
+
+    def test_no_user_marks_an_entry_as_a_provision_by_hand(self):
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": self.company_data["default_journal_misc"].id,
+                "date": MAY_END,
+                "line_ids": [
+                    Command.create({"account_id": self.expense_account.id, "debit": 10.0}),
+                    Command.create({"account_id": self.provision_account.id, "credit": 10.0}),
+                ],
+            }
+        )
+        for user in (self.manager, self.env.user):
+            with self.assertRaises(AccessError):
+                entry.with_user(user).write({"credit_provision_date": MAY_END})
+            with self.assertRaises(AccessError):
+                entry.with_user(user).copy().write({"credit_provision_date": MAY_END})
+        with self.assertRaises(AccessError):
+            self.env["account.move"].with_user(self.manager).create(
+                {"move_type": "entry", "date": MAY_END, "credit_provision_date": MAY_END}
+            )
+        # so the month is still free to provide
+        self.assertFalse(self._wizard().existing_move_id)
 
     def test_provision_account_is_no_receivable(self):
         with self.assertRaises(ValidationError):

@@ -281,10 +281,11 @@ class CreditProvision(models.TransientModel):
                 "journal_id": company.credit_provision_journal_id.id,
                 "date": self.date,
                 "ref": ref,
-                "credit_provision_date": self.date,
                 "line_ids": move_lines,
             }
         )
+        # the mark of the month (and its unique index) is the superuser's write: no user sets it by hand
+        move.sudo().credit_provision_date = self.date
         move.action_post()
         first = self.date + timedelta(days=1)
         reversal = move._reverse_moves(
