@@ -5,7 +5,9 @@
     python3 scripts/screenshots.py --only delivery_block,credit_application,credit_review   # a few shots again
     python3 scripts/screenshots.py --only replies,reply_form   # the customer replies
 
-The delivery-block shot needs the bridge module credit_control_stock installed in the database.
+The delivery-block shot needs the bridge module credit_control_stock installed in the database. The claim shot
+(insolvency_claim) is the first page of the claim PDF, rendered by the server with wkhtmltopdf and turned into a
+PNG with pdftoppm (apt-get install -y poppler-utils).
 The users of the demo work in Dutch (admin, bram, eva, mulder), so the shots show the Dutch UI.
 
 Each shot is: log in as a user, open an Odoo URL, optionally run a bit of JavaScript (a click),
@@ -111,6 +113,24 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def pdf_page(base, session, url, name, resolution=80):
+    """Save the first page of a PDF report (rendered by the server with wkhtmltopdf) as a PNG, with pdftoppm
+    (poppler-utils)."""
+    request = urllib.request.Request(base + url, headers={"Cookie": f"session_id={session}"})
+    data = urllib.request.urlopen(request, timeout=300).read()
+    if not data.startswith(b"%PDF"):
+        raise SystemExit(f"{url} did not return a PDF (is wkhtmltopdf installed on the server?)")
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = os.path.join(tmp, "report.pdf")
+        with open(pdf, "wb") as out:
+            out.write(data)
+        prefix = os.path.join(tmp, "page")
+        subprocess.run(["pdftoppm", "-png", "-r", str(resolution), "-f", "1", "-l", "1", pdf, prefix], check=True)
+        page = next(os.path.join(tmp, f) for f in sorted(os.listdir(tmp)) if f.endswith(".png"))
+        shutil.move(page, os.path.join(OUT, f"{name}.png"))
+    print("wrote", os.path.join(OUT, f"{name}.png"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://localhost:8069")
@@ -158,6 +178,9 @@ def main():
                 # a customer's reply to a reminder, still to handle (the demo's De Boer: a promise for Friday)
                 "'reply', (SELECT id FROM credit_reply WHERE state = 'pending' AND suggestion_kind = 'promise' "
                 "ORDER BY date DESC, id DESC LIMIT 1))",
+                # the demo's faillissement, with its curator
+                "'insolvency', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
+                "AND name='credit_insolvency_van_wijk_demo'))",
             ],
             text=True,
         )
@@ -220,6 +243,24 @@ def main():
         shot(admin, "/odoo/action-credit_control.credit_reply_action", "replies")
         if ids["reply"]:
             shot(admin, f"/odoo/action-credit_control.credit_reply_action/{ids['reply']}", "reply_form", height=1100)
+        # the end of the chain: an insolvency case and the first page of its claim to the curator (the PDF)
+        if ids["insolvency"]:
+            shot(
+                admin,
+                f"/odoo/action-credit_control.credit_insolvency_action/{ids['insolvency']}",
+                "insolvency_case",
+                wait=10.0,
+                height=1100,
+            )
+            if args.only is None or "insolvency_claim" in args.only:
+                pdf_page(
+                    base,
+                    admin,
+                    f"/report/pdf/credit_control.report_credit_claim/{ids['insolvency']}",
+                    "insolvency_claim",
+                )
+        # the month-end provision for doubtful debts: the preview of last month's end, before Post
+        shot(admin, "/odoo/action-credit_control.credit_provision_action", "provision_preview", wait=10.0)
     finally:
         browser.close()
 

@@ -74,12 +74,18 @@
         "views/menus.xml",
         "data/credit_statement_data.xml",
         "views/credit_statement_sending_views.xml",
+        "data/credit_provision_data.xml",
+        "report/credit_cfo_report_provision.xml",
+        "views/credit_provision_rate_views.xml",
+        "views/res_config_settings_provision_views.xml",
+        "wizard/credit_provision_views.xml",
     ],
     "demo": [
         "demo/credit_control_demo.xml",
         "demo/credit_group_demo.xml",
         "demo/credit_insurance_demo.xml",
         "demo/credit_reply_demo.xml",
+        "demo/credit_provision_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

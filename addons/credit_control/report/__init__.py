@@ -4,6 +4,7 @@ from . import (
     credit_cashin_forecast,
     credit_cfo_report,
     credit_cfo_report_insurance,
+    credit_cfo_report_provision,
     credit_dossier,
     credit_insurance_notification,
     credit_reports,

@@ -44,6 +44,7 @@ from . import (
     test_portal_signature,
     test_possibly_paid,
     test_promise,
+    test_provision,
     test_rating_import,
     test_reply_parser,
     test_risk_prepayment,

@@ -9,6 +9,8 @@ from . import (
     credit_limit_change,
     credit_override_approve,
     credit_prediction_backtest,
+    credit_provision,
+    credit_provision_line,
     credit_rating_import,
     credit_rating_import_line,
     credit_write_off,
