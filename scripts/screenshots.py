@@ -177,7 +177,7 @@ def main():
                 "ORDER BY id LIMIT 1),"
                 # a customer's reply to a reminder, still to handle (the demo's De Boer: a promise for Friday)
                 "'reply', (SELECT id FROM credit_reply WHERE state = 'pending' AND suggestion_kind = 'promise' "
-                "ORDER BY date DESC, id DESC LIMIT 1))",
+                "ORDER BY date DESC, id DESC LIMIT 1),"
                 # the demo's faillissement, with its curator
                 "'insolvency', (SELECT res_id FROM ir_model_data WHERE module='credit_control' "
                 "AND name='credit_insolvency_van_wijk_demo'))",

@@ -67,11 +67,10 @@ class CreditAction(models.Model):
         # the story may have changed since the proposal: a paused or paid item's step is not taken
         todo -= todo._credit_withdraw_paused()
         todo -= todo._credit_withdraw_settled_checks()
-        # the email of each action: its main step's, or an additional email step's (at most one per action)
-        emails = todo.filtered(lambda a: a._credit_has_email() and a.id not in edited)
         # money arrived unmatched: the reminder waits for the collector (see credit_action_possibly_paid.py)
         todo -= todo._credit_hold_possibly_paid()
-        emails = todo.filtered(lambda a: a.channel == "email" and a.id not in edited)
+        # the email of each action: its main step's, or an additional email step's (at most one per action)
+        emails = todo.filtered(lambda a: a._credit_has_email() and a.id not in edited)
         todo._credit_ensure_payment_tokens()
         try:
             with self.env.cr.savepoint():

@@ -125,8 +125,13 @@ class CreditFollowupRun(models.Model):
             run.progress = 100.0 * run.customer_done / run.customer_count if run.customer_count else 100.0
             run.worker_ids = batches.worker_id
 
-    @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel", "action_ids.step_outcome_ids")
-    @api.depends("action_ids.state", "action_ids.level_id", "action_ids.channel", "action_ids.possibly_paid")
+    @api.depends(
+        "action_ids.state",
+        "action_ids.level_id",
+        "action_ids.channel",
+        "action_ids.step_outcome_ids",
+        "action_ids.possibly_paid",
+    )
     def _compute_counts(self):
         labels = dict(self.env["credit.action"]._fields["channel"]._description_selection(self.env))
         for run in self:
@@ -140,9 +145,6 @@ class CreditFollowupRun(models.Model):
             run.email_count = sum("email" in channels for channels in taken.values())
             run.sms_count = sum("sms" in channels for channels in taken.values())
             run.letter_count = sum("letter" in channels for channels in taken.values())
-            run.email_count = len(executed.filtered(lambda a: a.channel == "email"))
-            run.sms_count = len(executed.filtered(lambda a: a.channel == "sms"))
-            run.letter_count = len(executed.filtered(lambda a: a.channel == "letter"))
             run.possibly_paid_count = len(
                 actions.filtered(lambda a: a.possibly_paid and a.state in ("proposed", "failed"))
             )
