@@ -11,6 +11,7 @@ from . import (
     credit_action_reply,
     credit_action_step,
     credit_action_step_outcome,
+    credit_action_tracking,
     credit_arrangement_mixin,
     credit_csat_mixin,
     credit_dispute,

@@ -28,6 +28,7 @@ from . import (
     test_followup_journey,
     test_followup_run,
     test_followup_simulation,
+    test_followup_tracking,
     test_insight_formulas,
     test_insolvency,
     test_installments,
