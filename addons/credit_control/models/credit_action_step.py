@@ -9,6 +9,8 @@ from odoo import Command, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, clean_context, format_amount, format_date, groupby, split_every
 
+from odoo.addons.mail.models.mail_message import _image_dataurl
+
 # steps that remind the customer; a segment may replace them by a payment plan proposal
 from .credit_followup_run import CRASHES
 from .credit_policy_level import REMINDER_CHANNELS
@@ -476,7 +478,7 @@ class CreditAction(models.Model):
                     "attachment_ids": [Command.link(aid) for aid in post.attachments.ids],
                 }
             )
-        messages = threads._message_create(values_list)
+        messages = self._credit_create_messages(threads, values_list)
         # the author follows the customers, to receive the answers (message_post: a comment by an active user)
         if not env.context.get("mail_create_nosubscribe"):
             real_author_id = env.user.partner_id.id if env.user.active else False
@@ -489,6 +491,45 @@ class CreditAction(models.Model):
             thread._message_post_after_hook(message, values)
         recipients = self._post_emails_recipients(threads, posts, values_list, subtype_id)
         self._post_emails_notify(threads, messages, values_list, recipients)
+
+    def _credit_create_messages(self, threads, values_list):
+        """``threads._message_create(values_list)`` with each body sanitized once instead of twice.
+
+        The ORM sanitizes an Html value when it writes the column and again when it caches it, the same
+        ``html_sanitize`` of the same value: for a batch of reminders (their invoice tables) that was a sixth of
+        the daily run. Here the messages are created without their bodies, then each body is sanitized once, as
+        the field does it, stored in one UPDATE and cached: the same column and cache as the ORM's. A body with
+        an embedded image keeps mail.message's own path, which turns the image into an attachment."""
+        env = threads.env
+        body_field = env["mail.message"]._fields["body"]
+        create_list, bodies = [], {}
+        for index, values in enumerate(values_list):
+            body = values.get("body")
+            if body and not _image_dataurl.search(body):
+                bodies[index] = body
+                values = {key: value for key, value in values.items() if key != "body"}
+            create_list.append(values)
+        messages = threads._message_create(create_list)
+        if not bodies:
+            return messages
+        written = messages.browse([messages[index].id for index in bodies])
+        # mail.message's create turns the body into text (its image substitution) before the field converts it
+        sanitized = [body_field.convert_to_cache(str(body), written) for body in bodies.values()]
+        # Html's convert_to_column would sanitize again, whatever ``validate`` says: the column as it writes it
+        to_column = super(type(body_field), body_field).convert_to_column
+        rows = [
+            (message.id, to_column(value, written, None, False))
+            for message, value in zip(written, sanitized, strict=True)
+        ]
+        env.cr.execute(
+            SQL(
+                "UPDATE mail_message AS m SET body = v.body FROM (VALUES %s) AS v(id, body) WHERE m.id = v.id",
+                SQL(", ").join(SQL("(%s, %s)", message_id, body) for message_id, body in rows),
+            )
+        )
+        env.cache.update(written, body_field, sanitized)
+        written.modified(["body"])
+        return messages
 
     def _post_emails_recipients(self, threads, posts, values_list, subtype_id):
         """The recipients ``_notify_get_recipients`` gives each message, computed for all of them at once: the

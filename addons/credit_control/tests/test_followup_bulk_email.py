@@ -1,11 +1,13 @@
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from markupsafe import Markup
 from psycopg2 import OperationalError
 
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.mail import html_sanitize
 
 from odoo.addons.credit_control.models.credit_action_step import EmailPost
 
@@ -239,6 +241,54 @@ class TestBulkEmail(CreditControlCommon):
         self.assertIn(("terms.pdf", "res.partner", customers[1].id), bulk["attachments"])
         self.assertIn(("INV-1.pdf", "account.move", actions[0].invoice_ids[:1].id), bulk["attachments"])
         self.assertEqual(posts[1].action.mail_message_id.attachment_ids, invoice_pdf | composer_file)
+
+    def test_bulk_posting_sanitizes_the_bodies_as_message_post_does(self):
+        """The bulk path sanitizes each body once (not twice, as the ORM does): the same stored body, the same
+        body in the cache right after posting, the same preview; a body with an embedded image keeps mail's own
+        path, which turns the image into an attachment of the message."""
+        customers = self._customers(3, prefix="Sanitize")
+        posts = self._posts(self._actions(customers))
+        # a rendered body is markup: a plain text would be escaped whole, by message_post as here
+        dirty = Markup(
+            '<p onclick="steal()">Beste klant,<script>alert(1)</script> <b style="color:red;position:fixed">'
+            'betaal</b> <a href="javascript:alert(1)">hier</a></p><!--[if mso]><p>mso</p><![endif]-->'
+        )
+        posts[0] = posts[0]._replace(body=dirty)
+        posts[1] = posts[1]._replace(body=Markup("<p>Already <i>markup</i> &amp; escaped</p>"))
+        one_by_one, bulk = self._post_both_ways(posts)
+        self._assert_same(one_by_one, bulk)
+        body = bulk["posts"][0]["message"]["body"]
+        self.assertIn("betaal", body)
+        self.assertNotIn("<script", body)
+        self.assertNotIn("onclick", body)
+        self.assertNotIn("javascript:", body)
+
+        # the cache right after posting holds what the database holds, the preview follows the body
+        more = self._customers(2, prefix="Cache")
+        posts = self._posts(self._actions(more))
+        posts[0] = posts[0]._replace(body=dirty)
+        with patch("odoo.fields.html_sanitize", wraps=html_sanitize) as sanitize:
+            self.Action._post_emails_bulk(posts)
+        bodies = [call.args[0] for call in sanitize.call_args_list if call.args[0]]
+        self.assertEqual(len(bodies), len(posts), "each body sanitized once")
+        message = posts[0].action.mail_message_id
+        cached, preview = message.body, message.preview
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(cached, message.body)
+        self.assertEqual(preview, message.preview)
+        self.assertIn("betaal", message.preview)
+
+        # an embedded image becomes an attachment, as in message_post
+        pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+        image = self._customers(1, prefix="Image")
+        posts = self._posts(self._actions(image))
+        posts[0] = posts[0]._replace(body=Markup(f'<p>Zie <img src="data:image/png;base64,{pixel}"></p>'))
+        self.Action._post_emails_bulk(posts)
+        message = posts[0].action.mail_message_id
+        self.assertEqual(len(message.attachment_ids), 1)
+        self.assertNotIn("data:image", message.body)
+        self.assertIn(f"/web/image/{message.attachment_ids.id}?access_token=", message.body)
 
     def test_bulk_posting_as_another_user_and_language(self):
         """The collector posts (author, follower subscription, notifications without the author) for a Dutch
