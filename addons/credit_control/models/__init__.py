@@ -47,6 +47,7 @@ from . import (
     mail_activity_insurance,
     mail_mail,
     mail_template,
+    mail_thread,
     payment_transaction,
     rating_rating,
     res_company,

@@ -122,19 +122,23 @@ class CreditAction(models.Model):
         """The steps of ``_execute_steps``, their emails posted in one bulk call."""
         taken = []
         posts = []
+        holds = []
         for action in self:
             # results, notes and activities in the company's language; the customer's texts render in theirs
             action = action._credit_in_note_lang()
-            # the email of this step: posted below, and only once its whole step succeeded
-            action_posts = []
+            # the email and credit hold of this step: posted and set below, once its whole step succeeded
+            action_posts, action_holds = [], []
             try:
                 with self.env.cr.savepoint():
-                    result = action._execute_one(rendered.get(action.id), email_posts=action_posts)
+                    result = action._execute_one(rendered.get(action.id), email_posts=action_posts, holds=action_holds)
             except Exception as error:
                 action._record_failure(error)
                 continue
             taken.append((action, result))
             posts += action_posts
+            holds += action_holds
+        # the holds before the emails, as one by one: the hold's note comes before the reminder in the chatter
+        self._credit_write_holds(holds)
         if posts:
             self._post_emails_bulk(posts)
         for action, result in taken:
@@ -184,9 +188,11 @@ class CreditAction(models.Model):
             self.env.cr.cache.pop(COMPILED_QWEB_CACHE, None)
         return rendered
 
-    def _execute_one(self, rendered=None, email_posts=None):
+    def _execute_one(self, rendered=None, email_posts=None, holds=None):
         """Take this action's step; its reminder email is posted right away, or added to ``email_posts`` (a
-        list of ``EmailPost``) for the caller to post (see ``_execute_steps``). Returns the step's result."""
+        list of ``EmailPost``) for the caller to post (see ``_execute_steps``); its credit hold is set right
+        away, or added to ``holds`` for the caller to set with ``_credit_write_holds``. Returns the step's
+        result."""
         self.ensure_one()
         if self.arrangement_check:
             # a promise's or plan's check takes no follow-up step (see credit_action_arrangement.py)
@@ -229,12 +235,11 @@ class CreditAction(models.Model):
             results.append(Rate._missing_rate_warnings({level.interest_type}, self.date).get(level.interest_type, ""))
         if self.channel == "credit_hold" or level.set_credit_hold:
             if not partner.credit_hold:
-                partner.sudo().write(
-                    {
-                        "credit_hold": True,
-                        "credit_hold_reason": self.env._("Follow-up: %(level)s", level=level.name),
-                    }
-                )
+                hold = (partner.sudo(), self.env._("Follow-up: %(level)s", level=level.name))
+                if holds is None:
+                    self._credit_write_holds([hold])
+                else:
+                    holds.append(hold)
             results.append(self.env._("Customer put on credit hold."))
         return "\n".join(result for result in results if result)
 
@@ -292,6 +297,17 @@ class CreditAction(models.Model):
                 }
             )
         )
+
+    def _credit_write_holds(self, holds):
+        """Put customers on credit hold: ``holds`` is a list of (partner in its company, reason), the partners
+        of one reason and environment (company, language) written together, each with its note in the chatter;
+        a partner already on hold (by an earlier action of the batch) keeps the first reason."""
+        groups = defaultdict(list)
+        for partner, reason in holds:
+            groups[partner.env, reason].append(partner.id)
+        for (env, reason), partner_ids in groups.items():
+            partners = env["res.partner"].browse(dict.fromkeys(partner_ids)).filtered(lambda p: not p.credit_hold)
+            partners.write({"credit_hold": True, "credit_hold_reason": reason})
 
     def _execute_additional_step(self, step, rendered=None, email_posts=None):
         """Take an additional ``step`` of the level for this action, as the main step of its channel would be

@@ -684,6 +684,7 @@ class ResPartner(models.Model):
         """Log segment and hold changes on the chatter, with who and why."""
         system = self.env.context.get("credit_segment_system")
         company = self.env.company
+        notes = []  # (partner, body, tracking): logged together
         for partner, (old_segment, old_hold, old_reason) in tracked.items():
             if partner.credit_segment_id != old_segment and not system:
                 partner.message_post(
@@ -710,7 +711,8 @@ class ResPartner(models.Model):
                         user=self.env.user.name,
                     )
                 # a note in the chatter, without notifying followers (the daily run may hold thousands)
-                partner._message_log(body=body)
+                notes.append((partner, body, False))
+        self._credit_log_notes(notes)
 
     def _credit_segment_message(self, old_segment, new_segment, reason):
         self.ensure_one()

@@ -170,3 +170,55 @@ class TestFollowupTracking(CreditControlCommon):
         two = queries(2, "two")
         twenty = queries(20, "twenty")
         self.assertEqual(two, twenty, "logging the notes of 20 actions costs the queries of logging 2")
+
+    def test_the_holds_of_a_batch_are_set_together_each_with_its_note(self):
+        """A level that also puts the customer on credit hold: the run sets the batch's holds together, each
+        customer with its own note in the chatter, before its reminder, as when the steps are taken one by one."""
+        self._policy("Hold policy", {"name": "Last reminder", "days": 7, "set_credit_hold": True})
+        customers = self.Partner.create(
+            [
+                {"name": f"Hold {index}", "is_company": True, "customer_rank": 1, "email": f"hold{index}@example.nl"}
+                for index in range(3)
+            ]
+        )
+        for customer in customers:
+            self._invoice(customer, 100.0, due_in=-10)
+        self._finalize()
+        before = self.env["mail.message"].search([], order="id desc", limit=1).id
+        actions = self._run().filtered(lambda a: a.partner_id in customers)
+        self.assertEqual(actions.mapped("state"), ["done"] * 3)
+        notes = self.env["mail.message"]
+        for action in actions:
+            customer = action.partner_id.with_company(self.company)
+            self.assertTrue(customer.credit_hold)
+            self.assertEqual(customer.credit_hold_reason, "Follow-up: Last reminder")
+            self.assertIn("Customer put on credit hold.", action.result)
+            note = self.env["mail.message"].search(
+                [
+                    ("model", "=", "res.partner"),
+                    ("res_id", "=", customer.id),
+                    ("id", ">", before),
+                    ("message_type", "=", "notification"),
+                ]
+            )
+            self.assertEqual(len(note), 1, "one hold note per customer")
+            self.assertIn("Credit hold set for", note.body)
+            self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+            self.assertEqual(note.author_id, self.env.user.partner_id)
+            self.assertLess(note.id, action.mail_message_id.id, "the hold's note comes before the reminder")
+            notes |= note
+        self.assertEqual(len(set(notes.mapped("message_id"))), 3, "each note has its own Message-Id")
+
+        # a customer released and held again by hand: its own note, as before
+        customer = customers[0].with_company(self.company)
+        customer.write({"credit_hold": False})
+        customer.write({"credit_hold": True, "credit_hold_reason": "Fraud suspected"})
+        bodies = (
+            self.env["mail.message"]
+            .search([("model", "=", "res.partner"), ("res_id", "=", customer.id), ("id", ">", before)], order="id")
+            .filtered(lambda m: m.message_type == "notification")
+            .mapped("body")
+        )
+        self.assertEqual(len(bodies), 3)
+        self.assertIn("Credit hold released", bodies[1])
+        self.assertNotIn("Fraud", bodies[2], "the reason stays out of the chatter")
