@@ -40,6 +40,10 @@ WORKER_CODE = "model._cron_followup_worker()"
 LOCK_NAMESPACES = {"credit_followup_run_batch": 7_340_101, "credit_followup_run": 7_340_102}
 
 
+class ItemTakenError(Exception):
+    """An item of a batch got its step of the day elsewhere while the batch made its actions."""
+
+
 def may_commit(env):
     """May this code commit its work so far? Only when run as a scheduled action by a cron worker, never inside
     an install, a test, an RPC call or a button (there the caller's transaction decides)."""
@@ -632,7 +636,8 @@ class CreditFollowupRun(models.Model):
     def _finish(self):
         """End the run: done, or done with failures (then an activity for the credit manager)."""
         for run in self:
-            failed = run.failure_count or run.failure_note or run.batch_ids.filtered(lambda b: b.state == "failed")
+            # the failed actions read by their state alone (the run's counts would read all its actions)
+            failed = run.failed_action_ids or run.failure_note or run.batch_ids.filtered(lambda b: b.state == "failed")
             state = "done_failures" if failed else "done"
             run.sudo().write(
                 {
@@ -808,17 +813,39 @@ class CreditFollowupRun(models.Model):
     def _create_actions(self, company, today, rows):
         """Today's actions for the candidate ``rows`` (dicts of ``_candidates_sql``), one per customer and level.
 
-        Each item's step of the day is claimed first in ``credit.followup.step`` (unique per item and day): an
-        item already stepped today, by whatever run or worker, is left out.
+        Each item's step of the day is taken in ``credit.followup.step`` (unique per item and day) with the action
+        that takes it: an item already stepped today, by whatever run or worker, is left out. The candidates leave
+        out the items stepped today already, so the actions are made for all their items first and their steps
+        taken in the same statement as they are linked; when an item turns out to be taken after all (its step
+        made since the candidates were read), that is undone and the actions are made again for the free items.
         """
-        claimed = self.env["credit.followup.step"]._claim([row["line_id"] for row in rows], today)
+        Step = self.env["credit.followup.step"]
+        for _attempt in range(2):
+            vals_list = self._action_values(company, today, rows)
+            if not vals_list:
+                return self.env["credit.action"]
+            taking = {line_id: index for index, vals in enumerate(vals_list) for line_id in vals["line_ids"]}
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    action_ids = self._insert_action_rows(vals_list)
+                    taken = Step._take({line_id: action_ids[index] for line_id, index in taking.items()}, today)
+                    if len(taken) < len(taking):
+                        raise ItemTakenError
+            except ItemTakenError:
+                stepped = Step._stepped(list(taking), today)
+                rows = [row for row in rows if row["line_id"] not in stepped]
+                continue
+            return self._insert_actions_done(vals_list, action_ids)
+        raise ItemTakenError(self.env._("The items of these customers are being followed up by another run."))
+
+    def _action_values(self, company, today, rows):
+        """The values of the actions for the candidate ``rows``: their items grouped by customer and level, the
+        customer's open credits deducted; a group the credits cover owes nothing and gets no action."""
         groups = defaultdict(
             lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False, "expected": None}
         )
         credits = {}
         for row in rows:
-            if row["line_id"] not in claimed:
-                continue
             group = groups[(row["partner_id"], row["level_id"])]
             group["lines"].append(row["line_id"])
             group["amount"] += row["residual"]
@@ -827,20 +854,14 @@ class CreditFollowupRun(models.Model):
             group["collector"] = row["collector_id"]
             group["expected"] = row["expected_overdue"]  # the customer's expected overdue (None before a prediction)
             credits[row["partner_id"]] = (float(row["credit"] or 0.0), row["credit_line_ids"] or [])
-        Action = self.env["credit.action"]
         if not groups:
-            return Action
+            return []
         levels = self.env["credit.policy.level"].browse({level_id for _partner, level_id in groups})
         self._net_credits(company, groups, credits, levels)
-        covered = [key for key, group in groups.items() if group["net"] <= 0]
-        if covered:
-            # a customer whose open credits cover the items owes nothing for them: no action, and the items'
-            # day is free again
-            self.env["credit.followup.step"]._release_lines(
-                [line_id for key in covered for line_id in groups.pop(key)["lines"]], today
-            )
+        # a customer whose open credits cover the items owes nothing for them: no action, the items' day stays free
+        groups = {key: group for key, group in groups.items() if group["net"] > 0}
         if not groups:
-            return Action
+            return []
         invoice_contacts = self._invoice_contacts({partner_id for partner_id, _level in groups})
         channel = {level.id: level.action_type for level in levels}
         # a level taking the customer's preferred channel only: its step on that channel (one query for the batch)
@@ -851,33 +872,29 @@ class CreditFollowupRun(models.Model):
             preferred = {
                 partner.id: partner.credit_channel for partner in self.env["res.partner"].sudo().browse(customers)
             }
-        vals_list = []
-        for (partner_id, level_id), group in groups.items():
-            vals_list.append(
-                {
-                    "partner_id": partner_id,
-                    "recipient_id": invoice_contacts[partner_id],
-                    "company_id": company.id,
-                    "run_id": self.id or False,
-                    "level_id": level_id,
-                    "channel": (
-                        levels.browse(level_id)._credit_channel_for(preferred[partner_id])
-                        if partner_id in preferred
-                        else channel[level_id]
-                    ),
-                    "date": today,
-                    "user_id": group["collector"],
-                    "line_ids": group["lines"],
-                    "credit_line_ids": group["credit_lines"],
-                    "amount": group["net"],
-                    "amount_credit": group["credit"],
-                    "amount_overdue": group["overdue_net"],
-                    "priority": self._priority(group["overdue_net"], group["expected"], group["late"]),
-                }
-            )
-        actions = self._insert_actions(vals_list)
-        self.env["credit.followup.step"]._link(actions, today)
-        return actions
+        return [
+            {
+                "partner_id": partner_id,
+                "recipient_id": invoice_contacts[partner_id],
+                "company_id": company.id,
+                "run_id": self.id or False,
+                "level_id": level_id,
+                "channel": (
+                    levels.browse(level_id)._credit_channel_for(preferred[partner_id])
+                    if partner_id in preferred
+                    else channel[level_id]
+                ),
+                "date": today,
+                "user_id": group["collector"],
+                "line_ids": group["lines"],
+                "credit_line_ids": group["credit_lines"],
+                "amount": group["net"],
+                "amount_credit": group["credit"],
+                "amount_overdue": group["overdue_net"],
+                "priority": self._priority(group["overdue_net"], group["expected"], group["late"]),
+            }
+            for (partner_id, level_id), group in groups.items()
+        ]
 
     # the columns of a new action that ``_insert_actions`` writes from its values; any other stored field of
     # credit.action gets its default, as ``create`` gives it
@@ -906,9 +923,15 @@ class CreditFollowupRun(models.Model):
         time there), this a few microseconds. The level's policy (``policy_id``) is set from the level, and the
         statutory interest (``interest_amount``) is computed by the ORM for the levels that show it.
         """
-        Action = self.env["credit.action"]
         if not vals_list:
-            return Action
+            return self.env["credit.action"]
+        return self._insert_actions_done(vals_list, self._insert_action_rows(vals_list))
+
+    @api.model
+    def _insert_action_rows(self, vals_list):
+        """The rows of ``_insert_actions``: the actions and their two relation tables; returns the new ids, in the
+        order of ``vals_list``. Nothing in the ORM's cache is told (see ``_insert_actions_done``)."""
+        Action = self.env["credit.action"]
         Action.check_access("create")
         levels = self.env["credit.policy.level"].browse({vals["level_id"] for vals in vals_list})
         policy = {level.id: level.policy_id.id for level in levels}
@@ -971,11 +994,21 @@ class CreditFollowupRun(models.Model):
                         [line_id for _action_id, line_id in pairs],
                     )
                 )
+        return action_ids
+
+    def _insert_actions_done(self, vals_list, action_ids):
+        """The actions whose rows ``_insert_action_rows`` inserted, with what the ORM computes for them."""
+        Action = self.env["credit.action"]
         actions = Action.browse(action_ids)
+        levels = self.env["credit.policy.level"].browse({vals["level_id"] for vals in vals_list})
         # nothing cached saw these rows: the run's list of actions, and the actions' own interest
         self.invalidate_recordset(["action_ids", "failed_action_ids"])
         interest_levels = levels.filtered(lambda level: level.interest_type and level.interest_type != "none")
-        with_interest = actions.filtered(lambda action: action.level_id in interest_levels)
+        with_interest = Action.browse(
+            action_id
+            for action_id, vals in zip(action_ids, vals_list, strict=True)
+            if vals["level_id"] in interest_levels.ids
+        )
         if with_interest:
             self.env.add_to_compute(Action._fields["interest_amount"], with_interest)
             with_interest.flush_recordset(["interest_amount"])
@@ -1024,63 +1057,33 @@ class CreditFollowupStep(models.Model):
     ]
 
     @api.model
-    def _claim(self, line_ids, today):
-        """Claim today's step for these items; returns the set of items claimed (those not stepped today)."""
-        if not line_ids:
+    def _take(self, actions, today):
+        """Take today's step of these items for their actions (``actions``: {item id: action id}), those not
+        stepped today; returns the set of items taken. One statement whatever their number."""
+        if not actions:
             return set()
         rows = self.env.execute_query(
             SQL(
                 """
-                INSERT INTO credit_followup_step (line_id, date)
-                SELECT DISTINCT line_id, %s::date FROM unnest(%s::int[]) AS line_id
+                INSERT INTO credit_followup_step (line_id, date, action_id)
+                SELECT line_id, %s::date, action_id FROM unnest(%s::int[], %s::int[]) AS item(line_id, action_id)
                 ON CONFLICT (line_id, date) DO NOTHING
                 RETURNING line_id
                 """,
                 today,
-                list(line_ids),
+                list(actions),
+                list(actions.values()),
             )
         )
         return {line_id for (line_id,) in rows}
 
     @api.model
-    def _link(self, actions, today):
-        """Tie the claimed steps to the actions that take them.
-
-        The step of each item is found by its unique index (item, day), from the actions' item pairs: an
-        ``UPDATE … FROM`` the relation table was planned on the table's statistics from before the batch
-        inserted its rows, and scanned the steps once per pair (minutes for a first run of 40,000 items)."""
-        self.env["credit.action"].flush_model(["line_ids"])
-        pairs = self.env.execute_query(
-            SQL(
-                "SELECT action_id, line_id FROM credit_action_account_move_line_rel WHERE action_id = ANY(%s)",
-                actions.ids,
-            )
+    def _stepped(self, line_ids, today):
+        """The set of these items stepped today."""
+        rows = self.env.execute_query(
+            SQL("SELECT line_id FROM credit_followup_step WHERE line_id = ANY(%s) AND date = %s", line_ids, today)
         )
-        if not pairs:
-            return
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE credit_followup_step step SET action_id = pair.action_id
-                  FROM unnest(%s::int[], %s::int[]) AS pair(action_id, line_id)
-                 WHERE step.line_id = pair.line_id AND step.date = %s
-                """,
-                [action_id for action_id, _line_id in pairs],
-                [line_id for _action_id, line_id in pairs],
-                today,
-            )
-        )
-
-    @api.model
-    def _release_lines(self, line_ids, today):
-        """Free today's step of these items, claimed but not taken by any action."""
-        self.env.cr.execute(
-            SQL(
-                "DELETE FROM credit_followup_step WHERE line_id = ANY(%s) AND date = %s AND action_id IS NULL",
-                list(line_ids),
-                today,
-            )
-        )
+        return {line_id for (line_id,) in rows}
 
     @api.model
     def _release(self, actions):

@@ -376,7 +376,9 @@ class TestFollowupEngine(CreditControlCommon):
         self.env.cr.execute(SQL("UPDATE account_move_line SET credit_level_date = NULL WHERE id = ANY(%s)", items.ids))
         self.env.invalidate_all()
         self.assertFalse(self._run())
-        self.assertEqual(self.env["credit.followup.step"]._claim(items.ids, self.today), set())
+        self.assertEqual(
+            self.env["credit.followup.step"]._take(dict.fromkeys(items.ids, actions[0].id), self.today), set()
+        )
         with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
             self.env["credit.followup.step"].sudo().create({"line_id": items[0].id, "date": self.today})
 

@@ -108,3 +108,33 @@ class TestFollowupFirstRun(CreditControlCommon):
         )
         self.assertEqual(actions_large.mapped("amount"), [406.0] * 12)
         self.assertEqual(actions_large.level_id, self.reminder)
+
+    def test_an_item_stepped_meanwhile_is_left_out_and_each_step_names_its_action(self):
+        invoices = [self._invoice(self.customer, amount, due_in=-10) for amount in (100.0, 200.0, 300.0)]
+        items = [
+            invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+            for invoice in invoices
+        ]
+        run = self.Run._get_run(self.company, self.today)
+        self.env.flush_all()
+        rows = self.env.execute_query_dict(run._candidates_sql(self.company, self.today, self.customer.ids))
+        self.assertEqual(len(rows), 3)
+        # another run steps the first item after this batch read its candidates
+        Step = self.env["credit.followup.step"].sudo()
+        elsewhere = Step.create({"line_id": items[0].id, "date": self.today})
+        actions = run._create_actions(self.company, self.today, rows)
+        self.assertEqual(len(actions), 1)
+        self.assertEqual(actions.line_ids, items[1] | items[2], "the item stepped elsewhere is left out")
+        self.assertEqual(actions.amount, 500.0)
+        self.assertEqual(
+            self.Action.search([("partner_id", "=", self.customer.id)]), actions, "the first attempt left nothing"
+        )
+        steps = Step.search([("line_id", "in", [item.id for item in items]), ("date", "=", self.today)])
+        self.assertEqual(
+            {step.line_id: step.action_id for step in steps},
+            {items[0]: self.Action, items[1]: actions, items[2]: actions},
+        )
+        self.assertEqual(elsewhere.action_id, self.Action)
+        # every item stepped: nothing is made, and nothing is taken twice
+        self.assertFalse(run._create_actions(self.company, self.today, rows))
+        self.assertEqual(Step.search_count([("line_id", "in", [item.id for item in items])]), 3)
