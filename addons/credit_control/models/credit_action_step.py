@@ -16,6 +16,9 @@ from .credit_followup_run import CRASHES
 from .credit_policy_level import REMINDER_CHANNELS
 from .ir_qweb import COMPILED_QWEB_CACHE
 
+# while a batch's emails are rendered: {action id: its *Pay now* link}, which a template shows twice (href and text)
+PAYMENT_LINKS_CACHE = "credit_control_payment_links"
+
 _logger = logging.getLogger(__name__)
 
 # how every reminder email is posted: queued with the light layout, the mail kept once sent (for bounces)
@@ -180,12 +183,14 @@ class CreditAction(models.Model):
         its body compiled once (see ``ir.qweb._compile``). Returns {action id: {"subject", "body_html"}}."""
         rendered = {}
         self.env.cr.cache[COMPILED_QWEB_CACHE] = {}
+        self.env.cr.cache[PAYMENT_LINKS_CACHE] = {}
         try:
             for template, actions in self.grouped(lambda a: a._credit_step_source("email").mail_template_id).items():
                 if template:
                     rendered.update(template._generate_template(actions.ids, ("subject", "body_html")))
         finally:
             self.env.cr.cache.pop(COMPILED_QWEB_CACHE, None)
+            self.env.cr.cache.pop(PAYMENT_LINKS_CACHE, None)
         return rendered
 
     def _execute_one(self, rendered=None, email_posts=None, holds=None):
@@ -790,11 +795,21 @@ class CreditAction(models.Model):
 
     def _payment_link(self):
         """The *Pay now* link of every reminder (email, letter, text message): the portal page of the oldest
-        open invoice with its access token, opened on its payment form (Odoo's payment providers)."""
+        open invoice with its access token, opened on its payment form (Odoo's payment providers). Computed once
+        per action while a batch's emails are rendered (``_render_emails``)."""
+        links = self.env.cr.cache.get(PAYMENT_LINKS_CACHE)
+        if links is not None and self.id in links:
+            return links[self.id]
         invoice = self._credit_payment_invoice()
         if not invoice:
-            return self.get_base_url() + "/my/invoices"
-        return invoice.get_base_url() + invoice.sudo().get_portal_url(query_string="&payment=True", anchor="portal_pay")
+            link = self.get_base_url() + "/my/invoices"
+        else:
+            link = invoice.get_base_url() + invoice.sudo().get_portal_url(
+                query_string="&payment=True", anchor="portal_pay"
+            )
+        if links is not None:
+            links[self.id] = link
+        return link
 
     def _credit_letter_template(self):
         """The letter template of this action's letter: the main step's, or the additional letter step's."""

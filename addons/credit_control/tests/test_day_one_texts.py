@@ -110,6 +110,24 @@ class TestDayOneTexts(CreditControlCommon):
         self.assertIn("400.00", body)
         self.assertIn("within 7 days", body)
 
+    def test_each_reminder_of_a_batch_links_its_own_invoice(self):
+        self.other_customer.email = "administratie@peeters.example.com"
+        invoices = {
+            self.customer: self._invoice(self.customer, 400.0, due_in=-8),
+            self.other_customer: self._invoice(self.other_customer, 700.0, due_in=-9),
+        }
+        actions = self._run()
+        self.assertEqual(len(actions), 2)
+        for action in actions:
+            body = self._mail(action).body_html
+            own, other = (
+                invoices[action.partner_id],
+                invoices[(self.customer | self.other_customer) - action.partner_id],
+            )
+            # the link is shown twice, as the address of the button and as its text
+            self.assertEqual(body.count(f"/my/invoices/{own.id}?access_token={own.access_token}"), 2)
+            self.assertNotIn(f"/my/invoices/{other.id}?", body)
+
     def test_the_general_reminder_carries_the_pay_now_link_too(self):
         self.reminder.mail_template_id = self.env.ref("credit_control.mail_template_credit_reminder")
         invoice = self._invoice(self.customer, 400.0, due_in=-8)
