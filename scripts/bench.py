@@ -769,13 +769,16 @@ def measure_so_check(env, company, today, iterations=30):
 
 def explain_so_check(env, order):
     """Print the plan of the check's statement (exposure and overdue balance, ``_credit_exposure_and_overdue``)
-    as PostgreSQL runs it for this customer: ``EXPLAIN (ANALYZE, BUFFERS)`` of the statement the check sent."""
+    as PostgreSQL runs it for this customer: ``EXPLAIN (ANALYZE, BUFFERS)`` of the statement the check sent (the
+    execution of its prepared statement: the plan it keeps)."""
     cr = env.cr
     statements = []
     execute = type(cr).execute
 
     def record(self, query, params=None, log_exceptions=True):
-        if "SUM(exposure)" in str(query):
+        # the statement as run: prepared (``EXECUTE credit_control_exposure_…``), or planned for the call
+        text = getattr(query, "code", None) or str(query)
+        if text.startswith('EXECUTE "credit_control_exposure') or ("SUM(exposure)" in text and "PREPARE" not in text):
             statements.append(self.mogrify(query, params))
         return execute(self, query, params, log_exceptions)
 

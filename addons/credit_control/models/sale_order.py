@@ -14,6 +14,14 @@ CREDIT_COMPUTED_ORDER_FIELDS = {"amount_untaxed", "amount_tax", "amount_total", 
 # What the check reads of the customer: fetched alone, not with every company-dependent field of the partner.
 CREDIT_CHECK_PARTNER_FIELDS = ["name", "credit_hold", "credit_hold_reason", "credit_limit", "credit_group_id"]
 CREDIT_CHECK_ORDER_FIELDS = ["partner_id", "company_id", "amount_total", "currency_rate"]
+CREDIT_CHECK_COMPANY_FIELDS = [
+    "currency_id",
+    "credit_overdue_block_days",
+    "credit_overdue_block_tolerance",
+    "credit_limit_all_companies",
+    # the language of the amounts outside a web request (``get_lang``: the company partner's)
+    "partner_id",
+]
 
 
 class SaleOrder(models.Model):
@@ -206,6 +214,8 @@ class SaleOrder(models.Model):
         # what the check reads of the order, alone: not its hundred other columns
         self._origin.fetch(CREDIT_CHECK_ORDER_FIELDS)
         company = self.company_id
+        # nor the company's hundred columns
+        company.fetch(CREDIT_CHECK_COMPANY_FIELDS)
         # what the check reads of the customer, alone (not every field of the partner): the order's
         # partner is mostly its own commercial partner, read by the same query
         self.partner_id._origin.with_company(company).sudo().fetch(

@@ -1,8 +1,10 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import TODAY, CreditControlCommon
 
@@ -183,9 +185,10 @@ class TestCreditCheckExact(CreditControlCommon):
         self.assertAlmostEqual(figures["exposure"], exposure, places=2)
         self.assertAlmostEqual(figures["overdue"], overdue, places=2)
         self.env.invalidate_all()
-        # the order, its customer, the company, the user's time zone (and partner), the one statement, the
-        # currency, the customer's credit fields, the company partner's language for the amounts
-        with self.assertQueryCount(9):
+        # the order, its customer, the company, the user's time zone (and partner), the one statement (and the
+        # check that the connection has it prepared), the currency, the customer's credit fields, the company
+        # partner's language for the amounts
+        with self.assertQueryCount(10):
             reasons = order._credit_block_reasons()
         self.assertEqual(len(reasons), 2)  # over the limit and overdue
         self.assertIn("6,907.25", reasons[0])
@@ -193,8 +196,8 @@ class TestCreditCheckExact(CreditControlCommon):
 
     def test_the_check_in_a_request_reads_the_order_customer_company_statement_and_currency(self):
         """In a web request's context (its language and time zone) the check reads nothing of the user: the
-        order, its customer's credit fields, the company, the one statement and the currency - five queries,
-        however many open items the customer has."""
+        order, its customer's credit fields, the company, the one statement (and the check that the connection
+        has it prepared) and the currency - six queries, however many open items the customer has."""
         self.customer.credit_limit = 2000.0
         order = self.quotation.with_context(lang="en_US", tz="Europe/Brussels")
         for _invoice in range(3):
@@ -202,11 +205,49 @@ class TestCreditCheckExact(CreditControlCommon):
         self.env.invalidate_all()
         order._credit_block_reasons()  # the access rules' caches, warm in a running server
         self.env.invalidate_all()
-        with self.assertQueryCount(5):
+        with self.assertQueryCount(6):
             reasons = order._credit_block_reasons()
         self.assertEqual(len(reasons), 2)
         self.assertIn("6,937.25", reasons[0])
         self.assertIn("1,010.00", reasons[1])
+
+    def _prepared(self):
+        self.env.cr.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'credit_control_exposure%'")
+        return [name for (name,) in self.env.cr.fetchall()]
+
+    def test_the_checks_prepared_statement_gives_the_planned_ones_figures_on_any_connection(self):
+        """The check of a few customers runs its statement prepared: the same figures as the statement planned
+        for the call (which a check over many customers runs), prepared again on a connection without it (a
+        new one, another one behind a pooler), never run as another statement's text."""
+        statistics = "odoo.addons.credit_control.models.res_partner_statistics"
+        with patch(f"{statistics}.PREPARED_MAX_PARTNERS", 0):
+            planned = self.customers._credit_exposure_and_overdue(self.company, days=30)
+            planned_excluding = self.customers._credit_exposure_and_overdue(
+                self.company, exclude_orders=self.foreign_order, days=30
+            )
+        self.env.cr.execute("DEALLOCATE ALL")
+        self.assertEqual(self.customers._credit_exposure_and_overdue(self.company, days=30), planned)
+        self.assertEqual(len(self._prepared()), 1)
+        # once prepared, it is run, not prepared again
+        self.assertEqual(
+            self.customers._credit_exposure_and_overdue(self.company, exclude_orders=self.foreign_order, days=30),
+            planned_excluding,
+        )
+        self.assertEqual(len(self._prepared()), 1)
+        self.assertNotEqual(planned, planned_excluding)
+        # another server connection (a pooler's) does not have it: prepared there too
+        self.env.cr.execute("DEALLOCATE ALL")
+        self.assertEqual(self.customers._credit_exposure_and_overdue(self.company, days=30), planned)
+        # another statement's text is another prepared statement
+        Partner = type(self.env["res.partner"])
+        build = Partner._credit_exposure_sql
+
+        def changed(records, **params):
+            return SQL("SELECT * FROM (%s) AS changed", build(records, **params))
+
+        with patch.object(Partner, "_credit_exposure_sql", changed):
+            self.assertEqual(self.customers._credit_exposure_and_overdue(self.company, days=30), planned)
+        self.assertEqual(len(self._prepared()), 2)
 
     def _blocked_queries(self):
         self.env.invalidate_all()
