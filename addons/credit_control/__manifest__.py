@@ -2,7 +2,7 @@
     "name": "Credit Control",
     "summary": "Credit management and order-to-cash: customer credit profiles, "
     "segments, exposure, credit hold and credit blocks on sale orders",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Accounting/Accounting",
     "author": "credit_control team",
     "website": "https://github.com/credit-control/credit_control",

@@ -390,6 +390,26 @@ class TestFollowupEngine(CreditControlCommon):
         again = self._run()
         self.assertEqual(again.level_id, self.levels[0], "the cancelled step was not taken: proposed again")
 
+    def test_the_days_plan_keeps_only_todays_and_yesterdays_steps(self):
+        """The steps are a claim of two days, not a history: the plan removes the older ones; yesterday's stays
+        for a run of yesterday that is still finishing. A step whose item was deleted blocks nothing else."""
+        items = self._invoice(self.customer, 300.0, due_in=-10).line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        )
+        Step = self.env["credit.followup.step"].sudo()
+        old = Step.create([{"line_id": items.id, "date": self.today - timedelta(days=days)} for days in (1, 2, 30)])
+        # the step of an item deleted since (ids are never reused)
+        gone = Step.create({"line_id": 2_000_000_000, "date": self.today})
+        actions = self._run()
+        self.assertEqual(actions.line_ids, items, "the earlier days' steps do not block today's")
+        self.assertEqual(
+            set(Step.search([("line_id", "=", items.id)]).mapped("date")),
+            {self.today - timedelta(days=1), self.today},
+        )
+        self.assertEqual(old.exists(), old[0], "the steps before yesterday are removed")
+        self.assertTrue(gone.exists())
+        self.assertEqual(Step.search([("line_id", "=", items.id), ("date", "=", self.today)]).action_id, actions.id)
+
     def test_a_sixty_day_backlog_climbs_one_level_per_gap(self):
         invoice = self._invoice(self.customer, 300.0, due_in=-100)
         steps = {day: actions.level_id for day, actions in self._daily_runs(60).items() if actions}
