@@ -126,20 +126,26 @@ class CreditAction(models.Model):
         taken = []
         posts = []
         holds = []
+        levels = []
         for action in self:
             # results, notes and activities in the company's language; the customer's texts render in theirs
             action = action._credit_in_note_lang()
-            # the email and credit hold of this step: posted and set below, once its whole step succeeded
-            action_posts, action_holds = [], []
+            # the email, credit hold and items' level of this step: posted and set below, once its whole step
+            # succeeded
+            action_posts, action_holds, action_levels = [], [], []
             try:
                 with self.env.cr.savepoint():
-                    result = action._execute_one(rendered.get(action.id), email_posts=action_posts, holds=action_holds)
+                    result = action._execute_one(
+                        rendered.get(action.id), email_posts=action_posts, holds=action_holds, levels=action_levels
+                    )
             except Exception as error:
                 action._record_failure(error)
                 continue
             taken.append((action, result))
             posts += action_posts
             holds += action_holds
+            levels += action_levels
+        self._credit_write_levels(levels)
         # the holds before the emails, as one by one: the hold's note comes before the reminder in the chatter
         self._credit_write_holds(holds)
         if posts:
@@ -193,11 +199,12 @@ class CreditAction(models.Model):
             self.env.cr.cache.pop(PAYMENT_LINKS_CACHE, None)
         return rendered
 
-    def _execute_one(self, rendered=None, email_posts=None, holds=None):
+    def _execute_one(self, rendered=None, email_posts=None, holds=None, levels=None):
         """Take this action's step; its reminder email is posted right away, or added to ``email_posts`` (a
         list of ``EmailPost``) for the caller to post (see ``_execute_steps``); its credit hold is set right
-        away, or added to ``holds`` for the caller to set with ``_credit_write_holds``. Returns the step's
-        result."""
+        away, or added to ``holds`` for the caller to set with ``_credit_write_holds``; its items' new level
+        is written right away, or added to ``levels`` for the caller to write with ``_credit_write_levels``.
+        Returns the step's result."""
         self.ensure_one()
         if self.arrangement_check:
             # a promise's or plan's check takes no follow-up step (see credit_action_arrangement.py)
@@ -206,7 +213,11 @@ class CreditAction(models.Model):
         partner = self.partner_id.with_company(self.company_id)
         today = self.env.context.get("credit_followup_date") or fields.Date.context_today(self)
         # the next level's gap counts from the day this step is taken (not before the day it was due)
-        self.line_ids._credit_write_followup({"credit_level_id": level.id, "credit_level_date": max(self.date, today)})
+        followup = {"credit_level_id": level.id, "credit_level_date": max(self.date, today)}
+        if levels is None:
+            self.line_ids._credit_write_followup(followup)
+        else:
+            levels.append((self.line_ids, followup))
         results = []
         plan_instead = self.channel in REMINDER_CHANNELS and self._credit_plan_instead_of_reminders()
         if plan_instead:
@@ -302,6 +313,15 @@ class CreditAction(models.Model):
                 }
             )
         )
+
+    def _credit_write_levels(self, levels):
+        """Write the items' new levels of the steps taken (``levels``: (items, values) pairs of ``_execute_one``),
+        one statement per level and date instead of one per action."""
+        grouped = defaultdict(list)
+        for items, values in levels:
+            grouped[tuple(sorted(values.items()))].append(items)
+        for values, items in grouped.items():
+            self.env["account.move.line"].union(*items)._credit_write_followup(dict(values))
 
     def _credit_write_holds(self, holds):
         """Put customers on credit hold: ``holds`` is a list of (partner in its company, reason), the partners

@@ -392,8 +392,10 @@ class CreditFollowupRun(models.Model):
             for batch in run.batch_ids.filtered(lambda b: b.state == "pending")
             for partner_id in batch.partner_ids
         }
+        # the customers of the candidates, made distinct here: with DISTINCT, PostgreSQL shapes the whole
+        # statement around sorting them, which made it half as slow again as the candidates alone
         rows = self.env.execute_query(
-            SQL("SELECT DISTINCT candidate.partner_id FROM (%s) candidate", self._candidates_sql(company, today))
+            SQL("SELECT candidate.partner_id FROM (%s) candidate", self._candidates_sql(company, today))
         )
         partner_ids = sorted({partner_id for (partner_id,) in rows} - waiting)
         self.env["credit.followup.run.batch"].sudo().create(

@@ -4,7 +4,7 @@ from freezegun import freeze_time
 from markupsafe import Markup
 from psycopg2 import OperationalError
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.mail import html_sanitize
@@ -507,6 +507,28 @@ class TestBulkEmailDoneIffPosted(CreditControlCommon):
         self.assertEqual(len(kept), 1)
         self._assert_done_iff_posted(actions, ["failed", "done", "done", "done", "done"])
         self.assertIn("has no email address", actions[0].result)
+
+    def test_the_items_levels_of_a_batch_are_written_together_for_the_steps_taken(self):
+        """The items of the steps taken move to their level in one write per level and day, not one per action;
+        the items of a failed step keep theirs."""
+        actions = self._proposed(["Klant A", "Klant no email", "Klant B", "Klant C"])
+        Line = type(self.env["account.move.line"])
+        write_followup = Line._credit_write_followup
+        writes = []
+
+        def counting(lines, values):
+            writes.append((len(lines), dict(values)))
+            return write_followup(lines, values)
+
+        with (
+            patch.object(Line, "_credit_write_followup", counting),
+            mute_logger("odoo.addons.credit_control.models.credit_action_step"),
+        ):
+            actions._execute()
+        today = fields.Date.to_date(TODAY)
+        self.assertEqual(writes, [(3, {"credit_level_id": self.policy.level_ids.id, "credit_level_date": today})])
+        self._assert_done_iff_posted(actions, ["done", "failed", "done", "done"])
+        self.assertEqual((actions - actions[1]).line_ids.mapped("credit_level_date"), [today] * 3)
 
     def test_a_broken_template_fails_only_its_reminder_the_others_are_posted(self):
         """The batch's rendering fails on one customer's template: each reminder is rendered on its own, the
