@@ -97,7 +97,7 @@ class TestCreditInsurance(CreditControlCommon):
     def test_insured_figures_are_set_based(self):
         customers = self.customer | self.other_customer | self.within
         customers._credit_insured_by_partner(self.company)  # warm the caches
-        with self.assertQueryCount(2):  # the exposures, the covers
+        with self.assertQueryCount(3):  # the exposures (and the check that they are prepared), the covers
             figures = customers._credit_insured_by_partner(self.company)
         self.assertEqual(
             {pid: values[1] for pid, values in figures.items()},
