@@ -1066,9 +1066,9 @@ class CreditFollowupStep(models.Model):
     _description = "Credit Follow-up Step of an Item"
     _log_access = False
 
-    line_id = fields.Integer(string="Journal Item", required=True, readonly=True)
+    line_id = fields.Integer(required=True, readonly=True)  # the journal item's id
     date = fields.Date(required=True, readonly=True)
-    action_id = fields.Integer(string="Action", index=True, readonly=True)
+    action_id = fields.Integer(index=True, readonly=True)  # the action's id
 
     _sql_constraints = [
         ("line_date_unique", "UNIQUE(line_id, date)", "An open item gets at most one follow-up step per day."),
