@@ -387,11 +387,9 @@ class CreditFollowupRun(models.Model):
         self.env["credit.action"]._credit_withdraw_paused_proposals(company, today)
         # proposals flagged possibly paid whose evidence was matched since lose the flag
         self.env["credit.action"]._credit_refresh_possibly_paid(company)
-        waiting = {
-            partner_id
-            for batch in run.batch_ids.filtered(lambda b: b.state == "pending")
-            for partner_id in batch.partner_ids
-        }
+        pending = run.batch_ids.filtered(lambda b: b.state == "pending")
+        pending.fetch(["partner_ids"])  # one query (not prefetched with the batches)
+        waiting = {partner_id for batch in pending for partner_id in batch.partner_ids}
         # the customers of the candidates, made distinct here: with DISTINCT, PostgreSQL shapes the whole
         # statement around sorting them, which made it half as slow again as the candidates alone
         rows = self.env.execute_query(
@@ -503,6 +501,31 @@ class CreditFollowupRun(models.Model):
             partner_filter=partner_filter,
             credit_filter=credit_filter,
             open_item=self.env["account.move.line"]._credit_open_item_sql("aml", "acc"),
+        )
+
+    @api.model
+    def _candidate_groups_sql(self, company, today, partner_ids):
+        """The candidates of ``_candidates_sql`` for these customers, one row per customer and level: what the
+        batch makes an action of. Named columns: partner_id, level_id, line_ids (its items, in order), amount,
+        overdue (what of it is past due), late_ratio, collector_id, expected_overdue, credit and credit_line_ids
+        (the customer's, as for each item). Grouped in the statement: a batch reads a row per action instead of
+        a row per item (a million-item first run spent a tenth of its time turning item rows into Python)."""
+        return SQL(
+            """
+            SELECT candidate.partner_id, candidate.level_id,
+                   ARRAY_AGG(candidate.line_id ORDER BY candidate.line_id) AS line_ids,
+                   SUM(candidate.residual) AS amount,
+                   COALESCE(SUM(candidate.residual) FILTER (WHERE candidate.is_overdue), 0) AS overdue,
+                   MAX(candidate.late_ratio) AS late_ratio,
+                   MAX(candidate.collector_id) AS collector_id,
+                   MAX(candidate.expected_overdue) AS expected_overdue,
+                   MAX(candidate.credit) AS credit,
+                   MAX(candidate.credit_line_ids) AS credit_line_ids
+              FROM (%s) candidate
+          GROUP BY candidate.partner_id, candidate.level_id
+          ORDER BY candidate.partner_id, candidate.level_id
+            """,
+            self._candidates_sql(company, today, partner_ids),
         )
 
     # ------------------------------------------------------------------
@@ -710,8 +733,7 @@ class CreditFollowupRun(models.Model):
         says so. One call per batch, inside the batch's savepoint; patch it to simulate a crash mid-batch."""
         self.ensure_one()
         self._plan_each_statement()
-        rows = self.env.execute_query_dict(self._candidates_sql(self.company_id, self.date, batch.partner_ids))
-        actions = self._create_actions(self.company_id, self.date, rows)
+        actions = self._create_actions(self.company_id, self.date, batch.partner_ids)
         # what the flagging and the choice below read of the new actions, alone: reading one field would fetch
         # them all, their items too (a quarter of a second per 10,000 items in a first run, which needs none)
         actions.fetch(["channel", "arrangement_check", "possibly_paid", "level_id"])
@@ -822,17 +844,19 @@ class CreditFollowupRun(models.Model):
             group["overdue_net"] = currency.round(max(group["overdue"] - deducted, 0.0))
             group["credit_lines"] = credits.get(partner_id, (0.0, []))[1] if deducted else []
 
-    def _create_actions(self, company, today, rows):
-        """Today's actions for the candidate ``rows`` (dicts of ``_candidates_sql``), one per customer and level.
+    def _create_actions(self, company, today, partner_ids):
+        """Today's actions for the candidates of these customers (``_candidate_groups_sql``), one per customer and
+        level.
 
         Each item's step of the day is taken in ``credit.followup.step`` (unique per item and day) with the action
         that takes it: an item already stepped today, by whatever run or worker, is left out. The candidates leave
         out the items stepped today already, so the actions are made for all their items first and their steps
         taken in the same statement as they are linked; when an item turns out to be taken after all (its step
-        made since the candidates were read), that is undone and the actions are made again for the free items.
+        made since the candidates were read), that is undone and the candidates are read again, without it.
         """
         Step = self.env["credit.followup.step"]
         for _attempt in range(2):
+            rows = self.env.execute_query_dict(self._candidate_groups_sql(company, today, partner_ids))
             vals_list = self._action_values(company, today, rows)
             if not vals_list:
                 return self.env["credit.action"]
@@ -844,27 +868,25 @@ class CreditFollowupRun(models.Model):
                     if len(taken) < len(taking):
                         raise ItemTakenError
             except ItemTakenError:
-                stepped = Step._stepped(list(taking), today)
-                rows = [row for row in rows if row["line_id"] not in stepped]
                 continue
             return self._insert_actions_done(vals_list, action_ids)
         raise ItemTakenError(self.env._("The items of these customers are being followed up by another run."))
 
     def _action_values(self, company, today, rows):
-        """The values of the actions for the candidate ``rows``: their items grouped by customer and level, the
-        customer's open credits deducted; a group the credits cover owes nothing and gets no action."""
-        groups = defaultdict(
-            lambda: {"lines": [], "amount": 0.0, "overdue": 0.0, "late": 0.0, "collector": False, "expected": None}
-        )
+        """The values of the actions for the candidate ``rows`` (of ``_candidate_groups_sql``: a customer's items of
+        one level), the customer's open credits deducted; a group the credits cover owes nothing and gets no
+        action."""
+        groups = {}
         credits = {}
         for row in rows:
-            group = groups[(row["partner_id"], row["level_id"])]
-            group["lines"].append(row["line_id"])
-            group["amount"] += row["residual"]
-            group["overdue"] += row["residual"] if row["is_overdue"] else 0.0
-            group["late"] = float(row["late_ratio"])
-            group["collector"] = row["collector_id"]
-            group["expected"] = row["expected_overdue"]  # the customer's expected overdue (None before a prediction)
+            groups[(row["partner_id"], row["level_id"])] = {
+                "lines": row["line_ids"],
+                "amount": row["amount"],
+                "overdue": row["overdue"],
+                "late": float(row["late_ratio"]),
+                "collector": row["collector_id"],
+                "expected": row["expected_overdue"],  # the customer's expected overdue (None before a prediction)
+            }
             credits[row["partner_id"]] = (float(row["credit"] or 0.0), row["credit_line_ids"] or [])
         if not groups:
             return []
@@ -1035,7 +1057,9 @@ class CreditFollowupRunBatch(models.Model):
     _order = "id"
 
     run_id = fields.Many2one("credit.followup.run", required=True, ondelete="cascade", index=True, readonly=True)
-    partner_ids = fields.Json(string="Customer IDs", readonly=True)
+    # not prefetched: the run's progress reads all its batches after each one (a million-item run has 200 batches
+    # of 500 customer ids), and only the batch being worked on needs its customers
+    partner_ids = fields.Json(string="Customer IDs", readonly=True, prefetch=False)
     customer_count = fields.Integer(string="Customers", readonly=True)
     state = fields.Selection(
         [("pending", "Waiting"), ("done", "Done"), ("failed", "Failed")],
@@ -1091,18 +1115,6 @@ class CreditFollowupStep(models.Model):
                 today,
                 int_array(actions),
                 int_array(actions.values()),
-            )
-        )
-        return {line_id for (line_id,) in rows}
-
-    @api.model
-    def _stepped(self, line_ids, today):
-        """The set of these items stepped today."""
-        rows = self.env.execute_query(
-            SQL(
-                "SELECT line_id FROM credit_followup_step WHERE line_id = ANY(%s::int[]) AND date = %s",
-                int_array(line_ids),
-                today,
             )
         )
         return {line_id for (line_id,) in rows}

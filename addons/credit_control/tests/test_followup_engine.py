@@ -410,6 +410,34 @@ class TestFollowupEngine(CreditControlCommon):
         self.assertTrue(gone.exists())
         self.assertEqual(Step.search([("line_id", "=", items.id), ("date", "=", self.today)]).action_id, actions.id)
 
+    def test_the_runs_progress_reads_its_batches_without_their_customers(self):
+        """After each batch the run reports its progress from all its batches: their counts and states, not their
+        lists of customer ids (200 batches of 500 ids in a million-item run, read again after every batch), and
+        the notes' language without reading the company and its partner in full."""
+        run = self.Run._get_run(self.company, self.today)
+        partners = self.Partner.create([{"name": f"Klant {n}"} for n in range(6)])
+        batches = (
+            self.env["credit.followup.run.batch"]
+            .sudo()
+            .create(
+                [
+                    {"run_id": run.id, "partner_ids": chunk.ids, "customer_count": len(chunk), "state": state}
+                    for chunk, state in ((partners[:2], "done"), (partners[2:5], "pending"), (partners[5:], "failed"))
+                ]
+            )
+        )
+        self.env.invalidate_all()
+        self.assertEqual((run.customer_count, run.customer_done), (6, 3))
+        partner_ids = batches._fields["partner_ids"]
+        self.assertFalse(any(self.env.cache.contains(batch, partner_ids) for batch in batches))
+        self.assertEqual(self.company._credit_note_lang(), self.company.partner_id.lang or self.env.lang)
+        self.env.invalidate_all()
+        self.company._credit_note_lang()
+        self.assertFalse(self.env.cache.contains(self.company.partner_id, self.Partner._fields["name"]))
+        # the customers of a waiting batch are still read when asked for (the plan leaves them out of new batches)
+        self.env.invalidate_all()
+        self.assertEqual(run.batch_ids.filtered(lambda b: b.state == "pending").partner_ids, partners[2:5].ids)
+
     def test_a_sixty_day_backlog_climbs_one_level_per_gap(self):
         invoice = self._invoice(self.customer, 300.0, due_in=-100)
         steps = {day: actions.level_id for day, actions in self._daily_runs(60).items() if actions}

@@ -122,7 +122,7 @@ class TestFollowupFirstRun(CreditControlCommon):
         # another run steps the first item after this batch read its candidates
         Step = self.env["credit.followup.step"].sudo()
         elsewhere = Step.create({"line_id": items[0].id, "date": self.today})
-        actions = run._create_actions(self.company, self.today, rows)
+        actions = run._create_actions(self.company, self.today, self.customer.ids)
         self.assertEqual(len(actions), 1)
         self.assertEqual(actions.line_ids, items[1] | items[2], "the item stepped elsewhere is left out")
         self.assertEqual(actions.amount, 500.0)
@@ -136,5 +136,5 @@ class TestFollowupFirstRun(CreditControlCommon):
         )
         self.assertFalse(elsewhere.action_id)
         # every item stepped: nothing is made, and nothing is taken twice
-        self.assertFalse(run._create_actions(self.company, self.today, rows))
+        self.assertFalse(run._create_actions(self.company, self.today, self.customer.ids))
         self.assertEqual(Step.search_count([("line_id", "in", [item.id for item in items])]), 3)
