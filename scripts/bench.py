@@ -56,6 +56,7 @@ RESULTS = (
     "raw_sql_daily",
     "daily_run_1",
     "daily_run_2",
+    "first_run_servers",
     "daily_run_servers",
     "so_check",
     "aging",
@@ -600,7 +601,17 @@ def measure_ours_generate(env, company, today):
     start = time.perf_counter()
     actions = env["credit.followup.run"]._run_followup(company, today)
     elapsed = time.perf_counter() - start
-    return {"seconds": elapsed, "actions": len(actions), "items": len(actions.line_ids)}
+    return {"seconds": elapsed, "actions": len(actions), "items": count_items(env, actions.ids)}
+
+
+def count_items(env, action_ids):
+    """The distinct items of these actions, counted in SQL (reading ``line_ids`` through the ORM took longer than
+    the first run itself on the million-item book)."""
+    env.cr.execute(
+        "SELECT count(DISTINCT line_id) FROM credit_action_account_move_line_rel WHERE action_id = ANY(%s)",
+        [action_ids],
+    )
+    return env.cr.fetchone()[0]
 
 
 def measure_daily_run(env, company, today, mail_one_by_one=False):
@@ -871,12 +882,18 @@ DAILY_CRON = "credit_control.ir_cron_credit_followup"
 MARKS_TABLE = "bench_servers_marks"
 LEVELS_TABLE = "bench_servers_levels"
 CRONS_TABLE = "bench_servers_crons"
+# the first run on servers: the default policy's levels as they were (their automatic execution is switched off)
+AUTO_TABLE = "bench_servers_auto"
 
 
-def servers_prepare(env, company, today):
+def servers_prepare(env, company, today, first=False):
     """Before the servers start (committed): mark what exists (each table's highest id, the items' levels), and
     leave only the day's crons active, the daily cron and the worker crons, so that both measurements do the
-    same work and nothing else (the mail queue would try to deliver the emails)."""
+    same work and nothing else (the mail queue would try to deliver the emails).
+
+    ``first``: the servers make the first run, OCA's workload as ``measure_ours_generate`` makes it in one process:
+    the items have no level yet (the book as the first run finds it), and the default policy's levels propose
+    their actions without executing them."""
     from odoo import fields  # noqa: PLC0415
 
     cr = env.cr
@@ -889,7 +906,7 @@ def servers_prepare(env, company, today):
         "AND c.data_type IN ('integer', 'bigint')"
     )
     tables = [row[0] for row in cr.fetchall()]
-    cr.execute(f"DROP TABLE IF EXISTS {MARKS_TABLE}, {LEVELS_TABLE}, {CRONS_TABLE}")
+    cr.execute(f"DROP TABLE IF EXISTS {MARKS_TABLE}, {LEVELS_TABLE}, {CRONS_TABLE}, {AUTO_TABLE}")
     cr.execute(f"CREATE TABLE {MARKS_TABLE} (name varchar PRIMARY KEY, max_id bigint NOT NULL)")
     for table in tables:
         cr.execute(f'INSERT INTO {MARKS_TABLE} SELECT %s, COALESCE(MAX(id), 0) FROM "{table}"', [table])
@@ -898,6 +915,16 @@ def servers_prepare(env, company, today):
         "WHERE credit_level_id IS NOT NULL OR credit_level_date IS NOT NULL"
     )
     cr.execute(f"CREATE TABLE {CRONS_TABLE} AS SELECT id, active, nextcall FROM ir_cron")
+    if first:
+        levels = company.credit_default_policy_id.level_ids
+        cr.execute(
+            f"CREATE TABLE {AUTO_TABLE} AS SELECT id, auto_execute FROM credit_policy_level WHERE id = ANY(%s)",
+            [levels.ids],
+        )
+        levels.write({"auto_execute": False})
+        cr.execute("SELECT count(*) FROM account_move_line WHERE credit_level_id IS NOT NULL")
+        if cr.fetchone()[0]:
+            raise RuntimeError("the first run on servers needs the book before any run: items have levels")
     cr.execute("UPDATE ir_cron SET active = FALSE WHERE active AND NOT id = ANY(%s)", [(workers | daily).ids])
     # the day's crons wait for the trigger (the worker crons are woken by the daily cron)
     later = fields.Datetime.now() + timedelta(days=1)
@@ -952,6 +979,7 @@ def servers_result(env, company):
         "failed_batches": len(run.batch_ids.filtered(lambda b: b.state == "failed")),
         "actions": len(actions),
         "mails": env["mail.mail"].search_count([("mail_message_id", "in", actions.mail_message_id.ids)]),
+        "items": count_items(env, actions.ids),
         "partners": len(set(actions.partner_id.ids)),
         "per_worker": sorted(per_worker.values(), key=lambda w: w["process"] or ""),
     }
@@ -1001,7 +1029,12 @@ def servers_reset(env, company, today):
     cr.execute(
         f"UPDATE ir_cron SET active = c.active, nextcall = c.nextcall FROM {CRONS_TABLE} c WHERE c.id = ir_cron.id"
     )
-    cr.execute(f"DROP TABLE {MARKS_TABLE}, {LEVELS_TABLE}, {CRONS_TABLE}")
+    cr.execute(f"SELECT to_regclass('{AUTO_TABLE}') IS NOT NULL")
+    if cr.fetchone()[0]:
+        cr.execute(
+            f"UPDATE credit_policy_level lvl SET auto_execute = a.auto_execute FROM {AUTO_TABLE} a WHERE a.id = lvl.id"
+        )
+    cr.execute(f"DROP TABLE IF EXISTS {MARKS_TABLE}, {LEVELS_TABLE}, {CRONS_TABLE}, {AUTO_TABLE}")
     env.invalidate_all()
     return {"seconds": 0.0, "deleted": deleted}
 
@@ -1105,18 +1138,19 @@ def poll_run(connection, db, servers, marks_table, timeout):
     raise RuntimeError(f"the servers' run was not done within {timeout:.0f}s")
 
 
-def measure_servers(db, with_oca, today, count, timeout):
+def measure_servers(db, with_oca, today, count, timeout, first=False):
     """The daily run as a deployment makes it: ``count`` Odoo servers (one cron thread each) on the benchmark
-    database, the daily cron triggered, its run record polled until done. Undone afterwards."""
+    database, the daily cron triggered, its run record polled until done. Undone afterwards. ``first``: the
+    first run (see ``servers_prepare``)."""
     import psycopg2  # noqa: PLC0415 - installed with Odoo
 
     connection = psycopg2.connect(dbname=db)
     connection.autocommit = True
     servers = []
     try:
-        run_measure("servers_prepare", db, with_oca, today)
+        run_measure("servers_prepare", db, with_oca, today, first=first)
         for number in range(count):
-            log_path = os.path.join(BENCH_DIR, f"server-{count}-{number + 1}.log")
+            log_path = os.path.join(BENCH_DIR, f"server-{'first-' if first else ''}{count}-{number + 1}.log")
             servers.append(start_server(db, with_oca, log_path, timeout))
         started = time.perf_counter()
         wait_servers_ready(connection, db, servers, timeout)
@@ -1149,14 +1183,14 @@ def measure_servers(db, with_oca, today, count, timeout):
         run_measure("servers_reset", db, with_oca, today)  # nothing left to undo when collected
 
 
-def measure_daily_run_servers(db, with_oca, today, counts=(1, 2), timeout=3600):
+def measure_daily_run_servers(db, with_oca, today, counts=(1, 2), timeout=3600, first=False):
     if today != date.today():
         print(f"!! the servers make today's run ({date.today()}), not the run of {today}: not measured")
         return {}
     results = {}
     for count in counts:
-        print(f"   daily run on {count} Odoo server(s)")
-        results[str(count)] = measure_servers(db, with_oca, today, count, timeout)
+        print(f"   {'first' if first else 'daily'} run on {count} Odoo server(s)")
+        results[str(count)] = measure_servers(db, with_oca, today, count, timeout, first=first)
     return results
 
 
@@ -1298,6 +1332,11 @@ def main():
         results["ours_generate"] = run_measure("ours_generate", args.db, with_oca, today)
     if with_oca and wanted("oca_generate"):
         results["oca_generate"] = run_measure("oca", args.db, with_oca, today)
+    if wanted("first_run_servers"):
+        # the same first run made by 1, then 2 real Odoo servers (the worker crons the addon installs: 2)
+        results["first_run_servers"] = measure_daily_run_servers(
+            args.db, with_oca, today, timeout=args.server_timeout, first=True
+        )
     run_measure("seed", args.db, with_oca, today)
     if wanted("raw_sql_daily"):
         results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
@@ -1391,17 +1430,39 @@ def sanity_servers(report):
     """The run on real servers finished, and did exactly the work of the in-process run (when both measured)."""
     r = report["results"]
     problems = []
+    for key, what in (("first_run_servers", "first run"), ("daily_run_servers", "run")):
+        for count, run in r.get(key, {}).items():
+            if run.get("state") not in ("done", "done_failures"):
+                problems.append(f"the {what} on {count} Odoo server(s) did not finish ({run.get('state')})")
+                continue
+            if run["failed_batches"]:
+                problems.append(f"the {what} on {count} Odoo server(s) failed {run['failed_batches']} batches")
+            if sum(worker["actions"] for worker in run["per_worker"]) != run["actions"]:
+                problems.append(f"the {what} on {count} Odoo server(s): its batches do not add up to its actions")
+    for count, run in r.get("first_run_servers", {}).items():
+        if (
+            "ours_generate" in r
+            and run.get("state")
+            and (run["actions"], run["items"])
+            != (
+                r["ours_generate"]["actions"],
+                r["ours_generate"]["items"],
+            )
+        ):
+            problems.append(
+                f"the first run on {count} Odoo server(s) did other work than the in-process one: "
+                f"{run['actions']} actions for {run['items']} items instead of "
+                f"{r['ours_generate']['actions']} for {r['ours_generate']['items']}"
+            )
     for count, run in r.get("daily_run_servers", {}).items():
-        if run.get("state") not in ("done", "done_failures"):
-            problems.append(f"the run on {count} Odoo server(s) did not finish ({run.get('state')})")
-            continue
-        if run["failed_batches"]:
-            problems.append(f"the run on {count} Odoo server(s) failed {run['failed_batches']} batches")
-        if sum(worker["actions"] for worker in run["per_worker"]) != run["actions"]:
-            problems.append(f"the run on {count} Odoo server(s): its batches do not add up to its actions")
-        if "daily_run_1" in r and (run["actions"], run["mails"]) != (
-            r["daily_run_1"]["actions"],
-            r["daily_run_1"]["mails"],
+        if (
+            "daily_run_1" in r
+            and run.get("state")
+            and (run["actions"], run["mails"])
+            != (
+                r["daily_run_1"]["actions"],
+                r["daily_run_1"]["mails"],
+            )
         ):
             problems.append(
                 f"the run on {count} Odoo server(s) did other work than the in-process run: "
@@ -1411,10 +1472,10 @@ def sanity_servers(report):
     return problems
 
 
-def servers_rows(r):
+def servers_rows(r, key="daily_run_servers", what="daily run"):
     """The table's rows of the run on real Odoo servers: wall time, speed-up and the split over the servers."""
     rows = []
-    servers = r.get("daily_run_servers", {})
+    servers = r.get(key, {})
     one = servers.get("1", {}).get("seconds")
     for count, run in servers.items():
         if run.get("state") is None:
@@ -1423,7 +1484,7 @@ def servers_rows(r):
         ratio = f"{one / run['seconds']:.2f}x 1 server" if one and count != "1" else ""
         rows.append(
             (
-                f"Ours: daily run, {count} Odoo server{'' if count == '1' else 's'} (cron)",
+                f"Ours: {what}, {count} Odoo server{'' if count == '1' else 's'} (cron)",
                 run["seconds"],
                 f"{run['actions']:,} actions {split}",
                 ratio,
@@ -1444,9 +1505,9 @@ def print_results(report):
     """The measured results only (``--only``)."""
     print(f"{'result':<48} {'time':>10}")
     for name, value in report["results"].items():
-        if name == "daily_run_servers":
+        if name in ("first_run_servers", "daily_run_servers"):
             for count, run in value.items():
-                print(f"{'daily_run_servers ' + count:<48} {run.get('seconds', 0):>9.2f}s  {run.get('per_worker')}")
+                print(f"{name + ' ' + count:<48} {run.get('seconds', 0):>9.2f}s  {run.get('per_worker')}")
         elif isinstance(value, dict) and value.get("seconds") is not None:
             print(f"{name:<48} {value['seconds']:>9.3f}s")
 
@@ -1474,6 +1535,7 @@ def print_table(report):
                 f"{oca / r['ours_generate']['seconds']:.1f}x ours",
             )
         )
+    rows += servers_rows(r, "first_run_servers", "first run")
     rows += [
         ("Raw SQL: due items + target level (daily)", raw_daily, f"{r['raw_sql_daily']['items']:,} items", ""),
         (
