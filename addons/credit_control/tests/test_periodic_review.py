@@ -298,8 +298,9 @@ class TestPeriodicReview(CreditControlCommon):
             self.env.cr.precommit.run()  # the previous run's notifications
             self.env.invalidate_all()
             start = self.env.cr.sql_log_count
-            # the query, the limits, the exposure of none, the sequence, the reviews, their chatter, the activities
-            with self.assertQueryCount(33):
+            # the query, the limits, the exposure of none, the sequence, the reviews, their chatter, the activities,
+            # the notes' language (the company's partner's language read alone, see ``_credit_note_lang``)
+            with self.assertQueryCount(34):
                 self.assertEqual(len(self._open()), count)
             counts[count] = self.env.cr.sql_log_count - start
         self.assertEqual(counts[2], counts[20])
