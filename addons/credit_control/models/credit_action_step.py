@@ -35,6 +35,33 @@ class EmailPost(NamedTuple):
     attachments: models.BaseModel
 
 
+class StepsTaken:
+    """The steps taken of a batch (see ``_execute_steps_together``): each action's result, and what is done for
+    all of them together once their steps are taken: the emails to post (``EmailPost``), the credit holds to set
+    and the items' levels to write (see ``_execute_one``)."""
+
+    def __init__(self):
+        self.results = []
+        self.posts = []
+        self.holds = []
+        self.levels = []
+
+    def take(self, action, rendered):
+        """Take ``action``'s step (its email, hold and items' level kept here)."""
+        # results, notes and activities in the company's language; the customer's texts render in theirs
+        action = action._credit_in_note_lang()
+        result = action._execute_one(
+            rendered.get(action.id), email_posts=self.posts, holds=self.holds, levels=self.levels
+        )
+        self.results.append((action, result))
+
+    def extend(self, other):
+        self.results += other.results
+        self.posts += other.posts
+        self.holds += other.holds
+        self.levels += other.levels
+
+
 class CreditStepError(UserError):
     """An additional step of an action failed: the whole action fails (its savepoint undone), with the step
     named in its reason and the step's failed outcome recorded (see ``_record_failure``)."""
@@ -90,8 +117,9 @@ class CreditAction(models.Model):
         """Take the steps of these actions and post their emails together: an action is done if and only if its
         step was taken and its email (if any) is in the customer's chatter and queued.
 
-        Each step is taken in its own savepoint, its email kept aside; then the emails are posted in bulk
-        (``_post_emails_bulk``) and only then are the actions marked done, all in one savepoint with the steps.
+        The steps are taken (together, a failing one alone: ``_credit_take_steps``), their emails kept aside;
+        then the emails are posted in bulk (``_post_emails_bulk``) and only then are the actions marked done, all
+        in one savepoint with the steps.
         Should the bulk posting fail, all of it is undone and the steps are taken again one by one, each with
         its own email (``_post_emails_one_by_one``), so that a failure fails only its own action, step and all.
         A crash (``CRASHES``) is not caught: the transaction is lost, nothing is done and nothing is sent.
@@ -123,35 +151,80 @@ class CreditAction(models.Model):
 
     def _execute_steps_together(self, rendered):
         """The steps of ``_execute_steps``, their emails posted in one bulk call."""
-        taken = []
-        posts = []
-        holds = []
-        levels = []
-        for action in self:
-            # results, notes and activities in the company's language; the customer's texts render in theirs
-            action = action._credit_in_note_lang()
-            # the email, credit hold and items' level of this step: posted and set below, once its whole step
-            # succeeded
-            action_posts, action_holds, action_levels = [], [], []
-            try:
-                with self.env.cr.savepoint():
-                    result = action._execute_one(
-                        rendered.get(action.id), email_posts=action_posts, holds=action_holds, levels=action_levels
-                    )
-            except Exception as error:
-                action._record_failure(error)
-                continue
-            taken.append((action, result))
-            posts += action_posts
-            holds += action_holds
-            levels += action_levels
-        self._credit_write_levels(levels)
+        taken = StepsTaken()
+        self._credit_take_steps(rendered, taken)
+        self._credit_write_levels(taken.levels)
         # the holds before the emails, as one by one: the hold's note comes before the reminder in the chatter
-        self._credit_write_holds(holds)
-        if posts:
-            self._post_emails_bulk(posts)
-        for action, result in taken:
+        self._credit_write_holds(taken.holds)
+        if taken.posts:
+            self._post_emails_bulk(taken.posts)
+        for action, result in taken.results:
             action._record_done(result)
+
+    def _credit_take_steps(self, rendered, taken):
+        """Take the steps of these actions, in order: those taken go to ``taken`` (``StepsTaken``), each failure
+        is recorded on its action (``_record_failure``), as if each step had its own savepoint.
+
+        The steps are taken together in one savepoint (a savepoint per action, two flushes and two statements
+        each, was a tenth of the daily run). Should a step fail, that savepoint is undone: the steps before it,
+        which succeeded, are taken again together, the failing one alone in its own savepoint, and the rest
+        together again, from where it failed. Each step is so taken at most twice, and its effects are those of
+        one step. A failure that only shows when the savepoint is flushed names no step: the steps left are
+        then taken one by one."""
+        actions = list(self)
+        start = 0
+        while start < len(actions):
+            staged, failed_at = self._credit_try_steps(actions[start:], rendered)
+            if staged is not None:
+                taken.extend(staged)
+                return
+            if failed_at is None:
+                for action in actions[start:]:
+                    action._credit_take_step_alone(rendered, taken)
+                return
+            _logger.info(
+                "credit_control: a step failed in a batch, taking it alone (action %s)", actions[start + failed_at].id
+            )
+            before = actions[start : start + failed_at]
+            if before:
+                staged, _failed_at = self._credit_try_steps(before, rendered)
+                if staged is None:  # they succeeded once, but not twice: one by one
+                    for action in before:
+                        action._credit_take_step_alone(rendered, taken)
+                else:
+                    taken.extend(staged)
+            actions[start + failed_at]._credit_take_step_alone(rendered, taken)
+            start += failed_at + 1
+
+    def _credit_try_steps(self, actions, rendered):
+        """Take the steps of ``actions`` (a list, in order) together in one savepoint. Returns (``StepsTaken``,
+        None) when all of them succeeded; else the savepoint is undone and it returns (None, the position of the
+        failing action), or (None, None) when the failure came as the savepoint was flushed."""
+        staged = StepsTaken()
+        position = None
+        try:
+            with self.env.cr.savepoint():
+                for index, action in enumerate(actions):
+                    position = index
+                    staged.take(action, rendered)
+                position = None
+        except CRASHES:
+            raise
+        except Exception:
+            return None, position
+        return staged, None
+
+    def _credit_take_step_alone(self, rendered, taken):
+        """Take this action's step in its own savepoint: added to ``taken``, or its failure recorded."""
+        self.ensure_one()
+        staged = StepsTaken()
+        try:
+            with self.env.cr.savepoint():
+                staged.take(self, rendered)
+        except Exception as error:
+            self._credit_in_note_lang()._record_failure(error)
+            return
+        taken.extend(staged)
 
     def _record_done(self, result):
         self.sudo().write(

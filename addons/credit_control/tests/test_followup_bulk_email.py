@@ -5,6 +5,7 @@ from markupsafe import Markup
 from psycopg2 import OperationalError
 
 from odoo import Command, fields
+from odoo.sql_db import Savepoint
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 from odoo.tools.mail import html_sanitize
@@ -507,6 +508,71 @@ class TestBulkEmailDoneIffPosted(CreditControlCommon):
         self.assertEqual(len(kept), 1)
         self._assert_done_iff_posted(actions, ["failed", "done", "done", "done", "done"])
         self.assertIn("has no email address", actions[0].result)
+
+    def test_the_steps_of_a_batch_share_one_savepoint_and_a_failure_stays_with_its_action(self):
+        """The steps of a batch are taken together in one savepoint, not one per action: the savepoints do not
+        grow with the actions. A failing step undoes that savepoint: the steps before it are taken again
+        together, the failing one alone (its failure recorded), the rest together again. Each step is taken at
+        most twice and leaves the effects of one: one fee invoice per reminder done, none for a failed one."""
+        Action = type(self.Action)
+        execute_one = Action._execute_one
+        taken = []
+
+        def counting(action, *args, **kwargs):
+            taken.append(action.partner_id.name)
+            return execute_one(action, *args, **kwargs)
+
+        def savepoints_of(actions):
+            """The savepoints opened while these actions are executed, and the steps taken."""
+            opened = []
+            init = Savepoint.__init__
+
+            def opening(savepoint, cr):
+                opened.append(savepoint)
+                return init(savepoint, cr)
+
+            taken.clear()
+            with (
+                patch.object(Action, "_execute_one", counting),
+                patch.object(Savepoint, "__init__", opening),
+                mute_logger("odoo.addons.credit_control.models.credit_action_step"),
+            ):
+                actions._execute()
+            return len(opened)
+
+        few = self._proposed(["Klant A", "Klant B"])
+        many = self._proposed(["Klant C", "Klant D", "Klant E", "Klant F", "Klant G"])
+        self.assertEqual(savepoints_of(few), savepoints_of(many), "as many savepoints for 2 steps as for 5")
+        self.assertEqual(taken, ["Klant C", "Klant D", "Klant E", "Klant F", "Klant G"], "each step taken once")
+        self._assert_done_iff_posted(few + many, ["done"] * 7)
+
+        # a fee with each reminder (its invoice's number takes a savepoint of Odoo's own, hence not before)
+        self.company.credit_fee_product_id = self._create_product(
+            name="Aanmaningskosten", type="service", lst_price=0.0, taxes_id=[Command.clear()]
+        )
+        self.policy.level_ids.write({"fee_type": "fixed", "fee_amount": 15.0})
+        names = ["Klant H", "Klant no email 1", "Klant I", "Klant J", "Klant no email 2", "Klant K"]
+        actions = self._proposed(names)
+        savepoints_of(actions)
+        self.assertEqual(
+            taken,
+            [*names[:2], names[0], names[1], *names[2:5], *names[2:4], names[4], names[5]],
+            "taken together up to the failure, again up to it, the failing one alone, then the rest",
+        )
+        self._assert_done_iff_posted(actions, ["done", "failed", "done", "done", "failed", "done"])
+        self.assertIn("has no email address", actions[1].result)
+        self.assertIn("has no email address", actions[4].result)
+        fees = self.env["account.move"].search(
+            [("invoice_line_ids.product_id", "=", self.company.credit_fee_product_id.id)]
+        )
+        for action in actions:
+            customer_fees = fees.filtered(lambda move, action=action: move.partner_id == action.partner_id)
+            if action.state == "done":
+                self.assertEqual(customer_fees, action.fee_move_id, f"{action.partner_id.name}: one fee")
+                self.assertAlmostEqual(customer_fees.amount_total, 15.0, places=2)
+            else:
+                self.assertFalse(customer_fees, f"{action.partner_id.name}: failed, so no fee")
+        self.assertEqual(len(fees), 4, "one fee for each of the 4 reminders done")
 
     def test_the_items_levels_of_a_batch_are_written_together_for_the_steps_taken(self):
         """The items of the steps taken move to their level in one write per level and day, not one per action;
