@@ -14,7 +14,7 @@ from odoo.addons.mail.models.mail_message import _image_dataurl
 # steps that remind the customer; a segment may replace them by a payment plan proposal
 from .credit_followup_run import CRASHES
 from .credit_policy_level import REMINDER_CHANNELS
-from .ir_qweb import COMPILED_QWEB_CACHE
+from .ir_qweb import COMPILED_QWEB_CACHE, compiled_bodies
 
 # while a batch's emails are rendered: {action id: its *Pay now* link}, which a template shows twice (href and text)
 PAYMENT_LINKS_CACHE = "credit_control_payment_links"
@@ -259,9 +259,10 @@ class CreditAction(models.Model):
 
     def _render_emails(self):
         """Render the subject and body of these email actions: one rendering per template for all of them,
-        its body compiled once (see ``ir.qweb._compile``). Returns {action id: {"subject", "body_html"}}."""
+        its body compiled once per Odoo process (see ``ir.qweb._compile``). Returns {action id: {"subject",
+        "body_html"}}."""
         rendered = {}
-        self.env.cr.cache[COMPILED_QWEB_CACHE] = {}
+        self.env.cr.cache[COMPILED_QWEB_CACHE] = compiled_bodies(self.env.registry)
         self.env.cr.cache[PAYMENT_LINKS_CACHE] = {}
         try:
             for template, actions in self.grouped(lambda a: a._credit_step_source("email").mail_template_id).items():

@@ -386,6 +386,41 @@ class TestFollowupRun(CreditControlCommon):
             self.assertIn(action.partner_id.name, body, "each customer gets its own reminder")
             self.assertIn(f"{100.0 * (index + 1):,.2f}", body)
 
+    def test_compiled_bodies_are_kept_from_batch_to_batch_until_the_template_changes(self):
+        # each batch of a run is a cron job of its own: the bodies compiled by one are kept (per Odoo process)
+        # for the next, keyed by their source, so an edited template is compiled again and shows its new text
+        self.customer.email = "info@bakkerij.nl"
+        self._invoice(self.customer, 100.0, due_in=-8)
+        # compiled, not only generated: mail's check for restricted code generates the code of each rendering
+        # without compiling it
+        compiled_elements = []
+        compile_template = IrQWeb._compile
+
+        def counting(qweb, template):
+            if isinstance(template, etree._Element):
+                compiled_elements.append(template)
+            return compile_template(qweb, template)
+
+        template = self.policy.level_ids.mail_template_id[:1]
+        original = str(template.body_html)
+        # a body no earlier test compiled (the compiled bodies live as long as the Odoo process)
+        template.body_html = original.replace("<p>", "<p>Beste klant, ", 1)
+        with patch.object(IrQWeb, "_compile", counting):
+            actions = self._run()
+            action = actions.filtered(lambda a: a.partner_id == self.customer)
+            self.assertEqual(action.level_id.mail_template_id, template)
+            self.assertTrue(compiled_elements, "the body was compiled for the run")
+            self.assertIn("Beste klant, ", self._mail(action).body_html)
+            action._render_emails()
+            first = len(compiled_elements)
+            action._render_emails()
+            self.assertEqual(len(compiled_elements), first, "the next batch compiles nothing")
+            template.body_html = original.replace("<p>", "<p>Geachte klant, ", 1)
+            rendered = action._render_emails()
+        self.assertGreater(len(compiled_elements), first, "the edited body is compiled again")
+        self.assertIn("Geachte klant, ", str(rendered[action.id]["body_html"]))
+        self.assertNotIn("Beste klant, ", str(rendered[action.id]["body_html"]))
+
     def test_foreign_key_checks_are_planned_per_batch_not_per_row(self):
         # a plan kept from when the table of actions was small would scan it for every row inserted: the kept
         # plans are dropped at the start of each batch; planning every row's check instead (force_custom_plan)
