@@ -46,6 +46,7 @@ from . import (
     mail_activity,
     mail_activity_insurance,
     mail_mail,
+    mail_render_mixin,
     mail_template,
     mail_thread,
     payment_transaction,

@@ -3,6 +3,7 @@ from . import (
     test_amount_input,
     test_anomaly_warning,
     test_arrangement_security,
+    test_batch_formats,
     test_best_channel,
     test_cashin_forecast,
     test_cfo_report,
