@@ -12,7 +12,8 @@
    - OCA: generating its credit lines for the overdue items under an equivalent four-level policy;
    - ours, same work: level computation + follow-up actions created for the same items (first run);
    - ours, the daily run: yesterday's levels in place, every action of today's level executed where the
-     level says so (emails rendered and queued as mail.mail, not delivered), with one and two workers;
+     level says so (emails rendered and queued as mail.mail, not delivered), with one and two workers; the
+     daily run and its raw statement are each timed ``--repeat`` times (default 3) and the fastest counts;
    - the sale-order credit check for a customer with 5,000 open items (``--big-customer-items``);
    - the aging read (open receivables by customer, one ``_read_group``) and the statistics refresh;
    - the nightly payment prediction, the cash-in forecast read per week and the prediction back-test.
@@ -1238,6 +1239,15 @@ def run_measure(name, db, with_oca, today, workers=1, **options):
     }
 
 
+def best_of(repeat, name, db, with_oca, today, **options):
+    """``run_measure`` ``repeat`` times (each a new process on the same book, rolled back): the fastest, with the
+    seconds of every one in ``runs``. This machine's timings vary by a third from one run to the next."""
+    results = [run_measure(name, db, with_oca, today, **options) for _attempt in range(max(repeat, 1))]
+    best = dict(min(results, key=lambda r: r["seconds"]))
+    best["runs"] = [round(r["seconds"], 3) for r in results]
+    return best
+
+
 # ----------------------------------------------------------------------
 # Main
 # ----------------------------------------------------------------------
@@ -1276,6 +1286,12 @@ def main():
         help="daily_run_1 posts each email with message_post, as the fallback does (to compare with the bulk path)",
     )
     parser.add_argument("--today", default=date.today().isoformat(), help="the run's date (default: today)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        help="the daily run and its raw statement are each measured this many times, each in a new process, and "
+        "the fastest counts (all in the JSON's 'runs'); default 3, 1 with --smoke and --large",
+    )
     args = parser.parse_args()
     only = set(filter(None, (args.only or "").split(","))) or None
     if only and not args.reuse:
@@ -1338,11 +1354,15 @@ def main():
             args.db, with_oca, today, timeout=args.server_timeout, first=True
         )
     run_measure("seed", args.db, with_oca, today)
+    # the seed rewrote every item in one statement: vacuumed, as autovacuum keeps a real book that changes a few
+    # items a day (both the raw statement and the run read the table)
+    subprocess.run(["psql", "-q", "-d", args.db, "-c", "VACUUM (ANALYZE) account_move_line"], check=True)
+    repeat = args.repeat or (1 if args.smoke or args.large else 3)
     if wanted("raw_sql_daily"):
-        results["raw_sql_daily"] = run_measure("raw_sql", args.db, with_oca, today)
+        results["raw_sql_daily"] = best_of(repeat, "raw_sql", args.db, with_oca, today)
     if wanted("daily_run_1"):
-        results["daily_run_1"] = run_measure(
-            "daily_run", args.db, with_oca, today, mail_one_by_one=args.mail_one_by_one
+        results["daily_run_1"] = best_of(
+            repeat, "daily_run", args.db, with_oca, today, mail_one_by_one=args.mail_one_by_one
         )
     if wanted("daily_run_2"):
         # two worker crons, each on its own database connection, share one planned run
@@ -1509,7 +1529,8 @@ def print_results(report):
             for count, run in value.items():
                 print(f"{name + ' ' + count:<48} {run.get('seconds', 0):>9.2f}s  {run.get('per_worker')}")
         elif isinstance(value, dict) and value.get("seconds") is not None:
-            print(f"{name:<48} {value['seconds']:>9.3f}s")
+            runs = f"  fastest of {value['runs']}" if len(value.get("runs", ())) > 1 else ""
+            print(f"{name:<48} {value['seconds']:>9.3f}s{runs}")
 
 
 def print_table(report):
