@@ -221,6 +221,8 @@ class CreditAction(models.Model):
         try:
             with self.env.cr.savepoint():
                 staged.take(self, rendered)
+        except CRASHES:
+            raise
         except Exception as error:
             self._credit_in_note_lang()._record_failure(error)
             return

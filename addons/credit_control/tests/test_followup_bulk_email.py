@@ -5,6 +5,7 @@ from markupsafe import Markup
 from psycopg2 import OperationalError
 
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.sql_db import Savepoint
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
@@ -640,6 +641,32 @@ class TestBulkEmailDoneIffPosted(CreditControlCommon):
         # retried the next day: posted once
         actions[1]._execute()
         self._assert_done_iff_posted(actions, ["done", "done", "done"])
+
+    def test_a_crash_while_a_failed_step_is_taken_alone_is_not_recorded_as_its_failure(self):
+        """A step fails in the batch's savepoint and is taken again alone; the worker dies then (a lost
+        connection): that goes up to the cron runner, it is not the customer's failure."""
+        actions = self._proposed(["Klant A", "Klant B", "Klant C"])
+        Action = type(self.Action)
+        execute_one = Action._execute_one
+        calls = []
+
+        def failing_then_crashing(action, *args, **kwargs):
+            if action == actions[1]:
+                calls.append(action.id)
+                if len(calls) == 1:
+                    raise UserError("this step fails")
+                raise OperationalError("server closed the connection unexpectedly")
+            return execute_one(action, *args, **kwargs)
+
+        with (
+            patch.object(Action, "_execute_one", failing_then_crashing),
+            mute_logger("odoo.addons.credit_control.models.credit_action_step"),
+            self.assertRaises(OperationalError),
+            self.env.cr.savepoint(),
+        ):
+            actions._execute()
+        self.assertEqual(len(calls), 2, "taken in the batch, then alone")
+        self._assert_done_iff_posted(actions, ["proposed", "proposed", "proposed"])
 
     def test_a_crash_between_posting_and_writing_the_states_leaves_nothing_done_nor_sent(self):
         """The worker dies once the emails are posted: the transaction is lost, so no action is done and nothing
