@@ -65,6 +65,13 @@ class CreditControlCommon(AccountTestInvoicingCommon):
     # ------------------------------------------------------------------
 
     @classmethod
+    def _load_languages(cls, *langs):
+        """Activate these languages and load the addon's translations for them."""
+        for lang in langs:
+            cls.env["res.lang"]._activate_lang(lang)
+        cls.env["ir.module.module"]._load_module_terms(["credit_control"], list(langs), overwrite=True)
+
+    @classmethod
     def _days(cls, days):
         """The date ``days`` days from the frozen today (negative: in the past)."""
         return cls.today + timedelta(days=days)

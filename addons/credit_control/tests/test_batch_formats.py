@@ -21,9 +21,7 @@ class TestBatchFormats(CreditControlCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for lang in ("nl_NL", "fr_BE"):
-            cls.env["res.lang"]._activate_lang(lang)
-        cls.env["ir.module.module"]._load_module_terms(["credit_control"], ["nl_NL", "fr_BE"], overwrite=True)
+        cls._load_languages("nl_NL", "fr_BE")
         cls.usd = cls.env.ref("base.USD")
         cls.jpy = cls.env.ref("base.JPY")
         cls.eur = cls.env.ref("base.EUR")

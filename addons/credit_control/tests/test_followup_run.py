@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -358,6 +359,21 @@ class TestFollowupRun(CreditControlCommon):
         self.assertEqual({recipients[p.id] for p in partners[:4]}, set(contacts.ids))
         self.assertEqual([recipients[p.id] for p in partners[4:]], partners[4:].ids)
 
+    @contextmanager
+    def _template_elements(self, method):
+        """The mail-template bodies (elements, not views) that ``ir.qweb``'s ``method`` (``_generate_code`` or
+        ``_compile``) is called with, in the block."""
+        elements = []
+        original = getattr(IrQWeb, method)
+
+        def counting(qweb, template):
+            if isinstance(template, etree._Element):
+                elements.append(template)
+            return original(qweb, template)
+
+        with patch.object(IrQWeb, method, counting):
+            yield elements
+
     def test_reminder_body_is_compiled_once_for_the_whole_run(self):
         customers = self.Partner.create(
             [
@@ -367,15 +383,7 @@ class TestFollowupRun(CreditControlCommon):
         )
         for index, customer in enumerate(customers):
             self._invoice(customer, 100.0 * (index + 1), due_in=-8)
-        compiled_elements = []
-        generate_code = IrQWeb._generate_code
-
-        def counting(qweb, template):
-            if isinstance(template, etree._Element):
-                compiled_elements.append(template)
-            return generate_code(qweb, template)
-
-        with patch.object(IrQWeb, "_generate_code", counting):
+        with self._template_elements("_generate_code") as compiled_elements:
             actions = self._run()
         self.assertEqual(len(actions), 4)
         # Odoo renders the body twice per email (with and without its restricted-code check): compiled once
@@ -391,21 +399,13 @@ class TestFollowupRun(CreditControlCommon):
         # for the next, keyed by their source, so an edited template is compiled again and shows its new text
         self.customer.email = "info@bakkerij.nl"
         self._invoice(self.customer, 100.0, due_in=-8)
-        # compiled, not only generated: mail's check for restricted code generates the code of each rendering
-        # without compiling it
-        compiled_elements = []
-        compile_template = IrQWeb._compile
-
-        def counting(qweb, template):
-            if isinstance(template, etree._Element):
-                compiled_elements.append(template)
-            return compile_template(qweb, template)
-
         template = self.policy.level_ids.mail_template_id[:1]
         original = str(template.body_html)
         # a body no earlier test compiled (the compiled bodies live as long as the Odoo process)
         template.body_html = original.replace("<p>", "<p>Beste klant, ", 1)
-        with patch.object(IrQWeb, "_compile", counting):
+        # compiled, not only generated: mail's check for restricted code generates the code of each rendering
+        # without compiling it
+        with self._template_elements("_compile") as compiled_elements:
             actions = self._run()
             action = actions.filtered(lambda a: a.partner_id == self.customer)
             self.assertEqual(action.level_id.mail_template_id, template)

@@ -25,9 +25,7 @@ class TestLanguages(CreditControlCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for lang in ("nl_NL", "fr_BE"):
-            cls.env["res.lang"]._activate_lang(lang)
-        cls.env["ir.module.module"]._load_module_terms(["credit_control"], ["nl_NL", "fr_BE"], overwrite=True)
+        cls._load_languages("nl_NL", "fr_BE")
         cls.dutch = _po("nl.po")
         cls.french = _po("fr.po")
         cls.first = cls.env.ref("credit_control.mail_template_credit_first")
